@@ -1,0 +1,535 @@
+/* apply.c - write mapped entries into back-mdb for back-auth0 */
+/*
+ * Writes go through internal operations on the database's frontend view,
+ * so every overlay on the database (syncprov, accesslog) sees them, as
+ * rootdn on the refresh task's fake connection.  They are queued and run
+ * in batches of ai_batch, each batch one back-mdb transaction (bi_op_txn):
+ * one sync per batch, and a crash never leaves half a batch.  When a write
+ * in a batch fails, the batch is rolled back and replayed one write at a
+ * time, so a single bad entry costs only itself.
+ * Runs in the refresh task's thread only.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+
+#include "back-auth0.h"
+#include "digest.h"
+
+struct auth0_write {
+	ber_tag_t	wr_type;	/* LDAP_REQ_ADD, _MODIFY, ... */
+	struct berval	wr_dn, wr_ndn;
+	Entry		*wr_entry;	/* add */
+	Modifications	*wr_mods;	/* modify */
+	struct berval	wr_newrdn, wr_nnewrdn;	/* modrdn */
+};
+
+struct auth0_apply {
+	struct auth0_info	*ap_ai;
+	Operation		*ap_op;
+	struct auth0_write	*ap_q;
+	int			ap_nq;
+	unsigned long		ap_errors;
+};
+
+static int
+result_cb( Operation *op, SlapReply *rs )
+{
+	/* internal op: nothing goes to a client */
+	return 0;
+}
+
+int
+auth0_apply_begin( struct auth0_info *ai, Operation *op,
+	struct auth0_apply **app )
+{
+	struct auth0_apply *ap = ch_calloc( 1, sizeof( *ap ) );
+
+	ap->ap_ai = ai;
+	ap->ap_op = op;
+	ap->ap_q = ch_calloc( ai->ai_batch, sizeof( *ap->ap_q ) );
+	*app = ap;
+	return 0;
+}
+
+static void
+write_free( struct auth0_write *w )
+{
+	ch_free( w->wr_dn.bv_val );
+	ch_free( w->wr_ndn.bv_val );
+	if ( w->wr_entry )
+		entry_free( w->wr_entry );
+	if ( w->wr_mods )
+		slap_mods_free( w->wr_mods, 1 );
+	ch_free( w->wr_newrdn.bv_val );
+	ch_free( w->wr_nnewrdn.bv_val );
+	memset( w, 0, sizeof( *w ) );
+}
+
+/* Resets the parts of the reused Operation that one write sets. */
+static void
+op_prepare( struct auth0_apply *ap, struct auth0_write *w,
+	slap_callback *cb )
+{
+	Operation *op = ap->ap_op;
+	BackendDB *be = op->o_bd;
+
+	op->o_tag = w->wr_type;
+	op->o_req_dn = w->wr_dn;
+	op->o_req_ndn = w->wr_ndn;
+	op->o_dn = be->be_rootdn;
+	op->o_ndn = be->be_rootndn;
+	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	if ( !BER_BVISNULL( &op->o_csn ) ) {
+		op->o_tmpfree( op->o_csn.bv_val, op->o_tmpmemctx );
+		BER_BVZERO( &op->o_csn );
+	}
+	memset( cb, 0, sizeof( *cb ) );
+	cb->sc_response = result_cb;
+}
+
+/* Frees what slap_mods_opattrs() appended after *base. */
+static void
+mods_cut( Modifications **head, Modifications *last )
+{
+	Modifications **tail = last ? &last->sml_next : head;
+
+	if ( *tail ) {
+		slap_mods_free( *tail, 1 );
+		*tail = NULL;
+	}
+}
+
+static Modifications *
+mods_last( Modifications *m )
+{
+	while ( m && m->sml_next )
+		m = m->sml_next;
+	return m;
+}
+
+static int
+exec_modify( Operation *op, SlapReply *rs, struct auth0_write *w )
+{
+	Modifications *last = mods_last( w->wr_mods );
+
+	op->orm_modlist = w->wr_mods;
+	slap_mods_opattrs( op, &op->orm_modlist, 1 );
+	w->wr_mods = op->orm_modlist;
+	op->o_bd->be_modify( op, rs );
+	mods_cut( &w->wr_mods, last );
+	return rs->sr_err;
+}
+
+static int
+exec_modrdn( Operation *op, SlapReply *rs, struct auth0_write *w )
+{
+	op->orr_newrdn = w->wr_newrdn;
+	op->orr_nnewrdn = w->wr_nnewrdn;
+	op->orr_deleteoldrdn = 1;
+	op->orr_modlist = NULL;
+	rs->sr_err = slap_modrdn2mods( op, rs );
+	if ( rs->sr_err == LDAP_SUCCESS ) {
+		slap_mods_opattrs( op, &op->orr_modlist, 1 );
+		op->o_bd->be_modrdn( op, rs );
+	}
+	if ( op->orr_modlist )
+		slap_mods_free( op->orr_modlist, 1 );
+	op->orr_modlist = NULL;
+	return rs->sr_err;
+}
+
+static int
+exec_add( Operation *op, SlapReply *rs, struct auth0_write *w )
+{
+	char textbuf[SLAP_TEXT_BUFLEN];
+	const char *text = NULL;
+	Attribute *a;
+
+	/* a replayed add gets a fresh entryCSN */
+	a = attr_find( w->wr_entry->e_attrs, slap_schema.si_ad_entryCSN );
+	if ( a )
+		attr_delete( &w->wr_entry->e_attrs,
+			slap_schema.si_ad_entryCSN );
+	op->ora_e = w->wr_entry;
+	op->ora_modlist = NULL;
+	rs->sr_err = slap_add_opattrs( op, &text, textbuf, sizeof( textbuf ),
+		1 );
+	if ( rs->sr_err == LDAP_SUCCESS )
+		op->o_bd->be_add( op, rs );
+	return rs->sr_err;
+}
+
+/* Runs one queued write; returns its LDAP result code. */
+static int
+write_exec( struct auth0_apply *ap, struct auth0_write *w )
+{
+	Operation *op = ap->ap_op;
+	SlapReply rs = { REP_RESULT };
+	slap_callback cb;
+
+	op_prepare( ap, w, &cb );
+	op->o_callback = &cb;
+	switch ( w->wr_type ) {
+	case LDAP_REQ_ADD:
+		exec_add( op, &rs, w );
+		break;
+	case LDAP_REQ_MODIFY:
+		exec_modify( op, &rs, w );
+		break;
+	case LDAP_REQ_MODRDN:
+		exec_modrdn( op, &rs, w );
+		break;
+	case LDAP_REQ_DELETE:
+		op->o_bd->be_delete( op, &rs );
+		break;
+	}
+	op->o_callback = NULL;
+	if ( rs.sr_err != LDAP_SUCCESS )
+		Debug( LDAP_DEBUG_ANY, "auth0: %s of \"%s\" failed: %s (%d)%s%s\n",
+			w->wr_type == LDAP_REQ_ADD ? "add" :
+			w->wr_type == LDAP_REQ_MODIFY ? "modify" :
+			w->wr_type == LDAP_REQ_MODRDN ? "rename" : "delete",
+			w->wr_dn.bv_val, ldap_err2string( rs.sr_err ), rs.sr_err,
+			rs.sr_text ? ": " : "", rs.sr_text ? rs.sr_text : "" );
+	return rs.sr_err;
+}
+
+static int
+txn_call( struct auth0_apply *ap, int what, OpExtra **txn )
+{
+	slap_overinst *on = ap->ap_ai->ai_on;
+	Operation *op = ap->ap_op;
+
+	/* the transaction's OpExtra must not outlive it on our op */
+	if ( what != SLAP_TXN_BEGIN && *txn )
+		LDAP_SLIST_REMOVE( &op->o_extra, *txn, OpExtra, oe_next );
+	return on->on_info->oi_orig->bi_op_txn( op, what, txn );
+}
+
+/* Runs the queue in one transaction; replays it write by write on error. */
+static int
+apply_flush( struct auth0_apply *ap )
+{
+	OpExtra *txn = NULL;
+	int i, failed = 0;
+
+	if ( ap->ap_nq == 0 )
+		return 0;
+	if ( txn_call( ap, SLAP_TXN_BEGIN, &txn ) != 0 ) {
+		failed = 1;
+		txn = NULL;
+	}
+	for ( i = 0; i < ap->ap_nq && !failed; i++ )
+		failed = write_exec( ap, &ap->ap_q[i] ) != LDAP_SUCCESS;
+	if ( txn && failed )
+		txn_call( ap, SLAP_TXN_ABORT, &txn );
+	else if ( txn && txn_call( ap, SLAP_TXN_COMMIT, &txn ) != 0 )
+		failed = 1;
+	if ( failed ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
+			"replaying one by one\n", ap->ap_nq );
+		for ( i = 0; i < ap->ap_nq; i++ )
+			if ( write_exec( ap, &ap->ap_q[i] ) != LDAP_SUCCESS )
+				ap->ap_errors++;
+	}
+	for ( i = 0; i < ap->ap_nq; i++ )
+		write_free( &ap->ap_q[i] );
+	ap->ap_nq = 0;
+	return 0;
+}
+
+static struct auth0_write *
+queue_next( struct auth0_apply *ap )
+{
+	if ( ap->ap_nq == ap->ap_ai->ai_batch )
+		apply_flush( ap );
+	return &ap->ap_q[ap->ap_nq++];
+}
+
+/* Commits (or drops) what is queued and frees ap; returns errors seen. */
+int
+auth0_apply_end( struct auth0_apply *ap, int commit )
+{
+	int i, errors;
+
+	if ( commit )
+		apply_flush( ap );
+	for ( i = 0; i < ap->ap_nq; i++ )
+		write_free( &ap->ap_q[i] );
+	errors = (int)ap->ap_errors;
+	ch_free( ap->ap_q );
+	ch_free( ap );
+	return errors;
+}
+
+/*
+ * The values of plain attribute pa that the attribute's syntax accepts, as
+ * a BerVarray (NULL when none).  Rejected values are logged and skipped:
+ * one odd value must not fail a refresh.
+ */
+static BerVarray
+valid_values( AttributeDescription *ad, const struct auth0_eattr *pa,
+	const char *dn, int *nout )
+{
+	Syntax *syn = ad->ad_type->sat_syntax;
+	BerVarray vals = NULL;
+	struct berval bv;
+	int i, n = 0;
+
+	for ( i = 0; pa && i < pa->ea_nvals; i++ ) {
+		ber_str2bv( pa->ea_vals[i], 0, 0, &bv );
+		if ( syn->ssyn_validate( syn, &bv ) != LDAP_SUCCESS ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": a value of %s is "
+				"not valid for its syntax; skipped\n", dn,
+				ad->ad_cname.bv_val );
+			continue;
+		}
+		value_add_one( &vals, &bv );
+		n++;
+	}
+	*nout = n;
+	return vals;
+}
+
+static AttributeDescription *
+find_ad( const char *name, const char *dn )
+{
+	AttributeDescription *ad = NULL;
+	const char *text = NULL;
+
+	if ( slap_str2ad( name, &ad, &text ) != LDAP_SUCCESS ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": attribute %s is not in "
+			"the schema (%s); skipped\n", dn, name, text );
+		return NULL;
+	}
+	return ad;
+}
+
+/* Builds a slapd Entry from a plain one; NULL on a bad DN. */
+static Entry *
+entry_from_plain( const struct auth0_entry *pe, const char *uuid )
+{
+	Entry *e;
+	struct berval dn;
+	int i, j, n;
+
+	ber_str2bv( pe->en_dn, 0, 0, &dn );
+	e = entry_alloc();
+	if ( dnPrettyNormal( NULL, &dn, &e->e_name, &e->e_nname, NULL ) !=
+			LDAP_SUCCESS ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: invalid DN \"%s\"; entry "
+			"skipped\n", pe->en_dn );
+		entry_free( e );
+		return NULL;
+	}
+	for ( i = 0; i < pe->en_nattrs; i++ ) {
+		AttributeDescription *ad = find_ad( pe->en_attrs[i].ea_name,
+			pe->en_dn );
+		BerVarray vals = ad ? valid_values( ad, &pe->en_attrs[i],
+			pe->en_dn, &n ) : NULL;
+		for ( j = 0; vals && j < n; j++ )
+			attr_merge_normalize_one( e, ad, &vals[j], NULL );
+		ber_bvarray_free( vals );
+	}
+	if ( uuid ) {
+		struct berval bv;
+		ber_str2bv( uuid, 0, 0, &bv );
+		attr_merge_normalize_one( e, slap_schema.si_ad_entryUUID, &bv,
+			NULL );
+	}
+	return e;
+}
+
+/* Queues the add of pe; uuid is its entryUUID. */
+int
+auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
+	const char *uuid )
+{
+	Entry *e = entry_from_plain( pe, uuid );
+	struct auth0_write *w;
+
+	if ( e == NULL ) {
+		ap->ap_errors++;
+		return -1;
+	}
+	w = queue_next( ap );
+	w->wr_type = LDAP_REQ_ADD;
+	ber_dupbv( &w->wr_dn, &e->e_name );
+	ber_dupbv( &w->wr_ndn, &e->e_nname );
+	w->wr_entry = e;
+	return 0;
+}
+
+static int
+values_equal( Attribute *a, BerVarray vals, int n )
+{
+	int i;
+
+	if ( a == NULL )
+		return n == 0;
+	if ( (int)a->a_numvals != n )
+		return 0;
+	for ( i = 0; i < n; i++ )
+		if ( !bvmatch( &a->a_vals[i], &vals[i] ) )
+			return 0;
+	return 1;
+}
+
+static Modifications *
+mod_new( AttributeDescription *ad, int modop, BerVarray vals, int n )
+{
+	Modifications *ml = ch_calloc( 1, sizeof( *ml ) );
+	int i;
+
+	ml->sml_op = modop;
+	ml->sml_flags = SLAP_MOD_INTERNAL;
+	ml->sml_desc = ad;
+	ml->sml_type = ad->ad_cname;
+	ml->sml_values = vals;
+	ml->sml_numvals = n;
+	if ( vals && ad->ad_type->sat_equality &&
+			ad->ad_type->sat_equality->smr_normalize ) {
+		ml->sml_nvalues = ch_calloc( n + 1, sizeof( struct berval ) );
+		for ( i = 0; i < n; i++ )
+			if ( attr_normalize_one( ad, &vals[i],
+					&ml->sml_nvalues[i], NULL ) != LDAP_SUCCESS )
+				ber_dupbv( &ml->sml_nvalues[i], &vals[i] );
+	}
+	return ml;
+}
+
+/* Modifications turning stored entry e into want, over names only. */
+static Modifications *
+mods_for( Entry *e, const struct auth0_entry *want,
+	const char *const *names )
+{
+	Modifications *head = NULL, **tail = &head;
+
+	for ( ; *names; names++ ) {
+		AttributeDescription *ad = find_ad( *names, want->en_dn );
+		Attribute *a;
+		BerVarray vals;
+		int n;
+
+		if ( ad == NULL )
+			continue;
+		a = attr_find( e->e_attrs, ad );
+		vals = valid_values( ad, auth0_entry_find( want, *names ),
+			want->en_dn, &n );
+		if ( values_equal( a, vals, n ) ) {
+			ber_bvarray_free( vals );
+			continue;
+		}
+		*tail = mod_new( ad, n ? LDAP_MOD_REPLACE : LDAP_MOD_DELETE,
+			vals, n );
+		tail = &(*tail)->sml_next;
+	}
+	return head;
+}
+
+/* Queues the rename of the entry at ndn to want's DN (same parent). */
+static int
+queue_rename( struct auth0_apply *ap, struct berval *ndn,
+	const struct auth0_entry *want )
+{
+	struct berval dn, pdn, ndn2;
+	struct auth0_write *w;
+
+	ber_str2bv( want->en_dn, 0, 0, &dn );
+	if ( dnPrettyNormal( NULL, &dn, &pdn, &ndn2, NULL ) != LDAP_SUCCESS )
+		return -1;
+	w = queue_next( ap );
+	w->wr_type = LDAP_REQ_MODRDN;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	dnRdn( &pdn, &dn );
+	ber_dupbv( &w->wr_newrdn, &dn );
+	dnRdn( &ndn2, &dn );
+	ber_dupbv( &w->wr_nnewrdn, &dn );
+	ch_free( pdn.bv_val );
+	ch_free( ndn2.bv_val );
+	return 0;
+}
+
+/*
+ * Queues what turns the stored entry at ndn into want: a rename first when
+ * rename is set (want has another DN), then a modify of the attributes in
+ * managed that differ.  Returns 1 when something was queued, 0 when the
+ * entry already holds want, -1 on error.
+ */
+int
+auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	int rename )
+{
+	Operation *op = ap->ap_op;
+	Entry *e = NULL;
+	Modifications *mods;
+	struct auth0_write *w;
+	struct berval dn;
+
+	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
+			e == NULL ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
+			"it\n", ndn->bv_val );
+		ap->ap_errors++;
+		return -1;
+	}
+	mods = mods_for( e, want, managed );
+	be_entry_release_r( op, e );
+	if ( rename && queue_rename( ap, ndn, want ) != 0 ) {
+		slap_mods_free( mods, 1 );
+		ap->ap_errors++;
+		return -1;
+	}
+	if ( mods == NULL )
+		return rename;
+	ber_str2bv( want->en_dn, 0, 0, &dn );
+	w = queue_next( ap );
+	w->wr_type = LDAP_REQ_MODIFY;
+	if ( dnPrettyNormal( NULL, &dn, &w->wr_dn, &w->wr_ndn, NULL ) !=
+			LDAP_SUCCESS ) {
+		ber_dupbv( &w->wr_dn, ndn );
+		ber_dupbv( &w->wr_ndn, ndn );
+	}
+	w->wr_mods = mods;
+	return 1;
+}
+
+int
+auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn )
+{
+	struct auth0_write *w = queue_next( ap );
+
+	w->wr_type = LDAP_REQ_DELETE;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	return 0;
+}
+
+/* Fingerprint of e's attributes in names, as auth0_entry_digest(). */
+int
+auth0_apply_entry_digest( Entry *e, const char *const *names,
+	unsigned char out[16] )
+{
+	struct auth0_digest d;
+	unsigned i;
+
+	if ( auth0_digest_init( &d ) != AUTH0_OK )
+		return -1;
+	for ( ; *names; names++ ) {
+		AttributeDescription *ad = NULL;
+		const char *text;
+		Attribute *a = NULL;
+
+		if ( slap_str2ad( *names, &ad, &text ) == LDAP_SUCCESS )
+			a = attr_find( e->e_attrs, ad );
+		auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
+		for ( i = 0; a && i < a->a_numvals; i++ )
+			auth0_digest_value( &d, a->a_vals[i].bv_val,
+				a->a_vals[i].bv_len );
+	}
+	auth0_digest_final( &d, out );
+	return 0;
+}

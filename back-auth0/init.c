@@ -1,0 +1,184 @@
+/* init.c - lifecycle of the back-auth0 overlay */
+/*
+ * Registers the overlay "auth0" (DESIGN.md section 1): it sits on a back-mdb
+ * database and writes the imported tenant through internal operations.
+ * init_module() refuses to load into a slapd other than the one whose
+ * headers the module was built against, since slapd checks no module ABI.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+#include <curl/curl.h>
+
+#include "back-auth0.h"
+#include "slap-config.h"
+
+static slap_overinst auth0;
+
+/* The version token of the running slapd, from its Versionstr. */
+static int
+running_version( char *buf, size_t len )
+{
+	const char *p = strstr( Versionstr, "slapd " );
+	size_t n;
+
+	if ( p == NULL )
+		return -1;
+	p += STRLENOF( "slapd " );
+	n = strcspn( p, " \t\n$" );
+	if ( n == 0 || n >= len )
+		return -1;
+	memcpy( buf, p, n );
+	buf[n] = '\0';
+	return 0;
+}
+
+static int
+auth0_version_check( void )
+{
+	char running[64];
+
+	if ( running_version( running, sizeof( running ) ) != 0 ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot tell the version of the "
+			"running slapd; refusing to load\n" );
+		return -1;
+	}
+	if ( strcmp( running, AUTH0_SLAPD_VERSION ) != 0 ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: module built for slapd %s but "
+			"this is slapd %s; rebuild back-auth0 against this slapd's "
+			"source. Refusing to load.\n", AUTH0_SLAPD_VERSION, running );
+		return -1;
+	}
+	return 0;
+}
+
+int
+auth0_db_init( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	BackendInfo *bi = on->on_info->oi_orig;
+	struct auth0_info *ai;
+
+	if ( SLAP_ISGLOBALOVERLAY( be ) ) {
+		snprintf( cr->msg, sizeof( cr->msg ),
+			"auth0 overlay must be instantiated within a database" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	/* check what we need, not the backend's name */
+	if ( !bi->bi_op_add || !bi->bi_op_modify || !bi->bi_op_modrdn ||
+			!bi->bi_op_delete || !bi->bi_op_search ||
+			!bi->bi_entry_get_rw || !bi->bi_op_txn ) {
+		snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay needs a "
+			"database with add, modify, modrdn, delete, search and "
+			"transactions (use database mdb)" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	ai = ch_calloc( 1, sizeof( *ai ) );
+	ai->ai_be = be;
+	ai->ai_on = on;
+	ai->ai_refresh_interval = AUTH0_DEFAULT_REFRESH;
+	ai->ai_uid_lo = AUTH0_DEFAULT_UID_LO;
+	ai->ai_uid_hi = AUTH0_DEFAULT_UID_HI;
+	ai->ai_gid_lo = AUTH0_DEFAULT_GID_LO;
+	ai->ai_gid_hi = AUTH0_DEFAULT_GID_HI;
+	ai->ai_max_delete = AUTH0_DEFAULT_MAX_DELETE;
+	ai->ai_max_delete_pct = 1;
+	ai->ai_batch = AUTH0_DEFAULT_BATCH;
+	ldap_pvt_thread_mutex_init( &ai->ai_mutex );
+	on->on_bi.bi_private = ai;
+	return 0;
+}
+
+int
+auth0_db_open( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	struct auth0_info *ai = on->on_bi.bi_private;
+
+	if ( slapMode & SLAP_TOOL_MODE )
+		return 0;
+	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) ) {
+		snprintf( cr->msg, sizeof( cr->msg ),
+			"auth0 overlay needs a database with a non-empty suffix" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	if ( BER_BVISEMPTY( &be->be_rootndn ) ) {
+		snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay needs the "
+			"database's rootdn to write the imported entries" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	if ( ai->ai_snapshot_dir == NULL ) {
+		snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay: no source "
+			"configured (set auth0-snapshot-dir)" );
+		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+		return 1;
+	}
+	/* be is the overlay's copy here: keep the suffix, not the pointer */
+	ch_free( ai->ai_nsuffix.bv_val );
+	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
+	return auth0_refresh_start( ai );
+}
+
+int
+auth0_db_close( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	struct auth0_info *ai = on->on_bi.bi_private;
+
+	if ( slapMode & SLAP_TOOL_MODE )
+		return 0;
+	auth0_refresh_stop( ai );
+	return 0;
+}
+
+int
+auth0_db_destroy( BackendDB *be, ConfigReply *cr )
+{
+	slap_overinst *on = (slap_overinst *)be->bd_info;
+	struct auth0_info *ai = on->on_bi.bi_private;
+
+	if ( ai == NULL )
+		return 0;
+	auth0_config_free( ai );
+	ch_free( ai->ai_nsuffix.bv_val );
+	ldap_pvt_thread_mutex_destroy( &ai->ai_mutex );
+	ch_free( ai );
+	on->on_bi.bi_private = NULL;
+	return 0;
+}
+
+int
+auth0_initialize( void )
+{
+	int rc;
+
+	if ( auth0_version_check() != 0 )
+		return -1;
+	/* before any refresh thread runs; libcurl must be thread-safe here */
+	if ( curl_global_init( CURL_GLOBAL_DEFAULT ) != CURLE_OK ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: curl_global_init failed\n" );
+		return -1;
+	}
+	auth0.on_bi.bi_type = "auth0";
+	auth0.on_bi.bi_flags = SLAPO_BFLAG_SINGLE;
+	auth0.on_bi.bi_db_init = auth0_db_init;
+	auth0.on_bi.bi_db_open = auth0_db_open;
+	auth0.on_bi.bi_db_close = auth0_db_close;
+	auth0.on_bi.bi_db_destroy = auth0_db_destroy;
+	auth0.on_bi.bi_db_config = auth0_db_config;
+
+	rc = auth0_config_init( &auth0 );
+	if ( rc )
+		return rc;
+	return overlay_register( &auth0 );
+}
+
+int
+init_module( int argc, char *argv[] )
+{
+	return auth0_initialize();
+}
