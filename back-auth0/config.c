@@ -25,47 +25,61 @@ enum {
 	AUTH0_CF_REFRESH,
 	AUTH0_CF_UIDRANGE,
 	AUTH0_CF_GIDRANGE,
-	AUTH0_CF_MAXDELETE
+	AUTH0_CF_MAXDELETE,
+	AUTH0_CF_REFRESHNOW,
+	AUTH0_CF_FORCEDELETE
 };
 
 static ConfigDriver auth0_cf_gen;
 
 static ConfigTable auth0_cfg[] = {
 	{ "auth0-snapshot-dir", "directory", 2, 2, 0,
-	  ARG_MAGIC|ARG_QUOTE|ARG_STRING|AUTH0_CF_SNAPDIR, auth0_cf_gen,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_SNAPDIR, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "1 NAME 'olcAuth0SnapshotDir' "
 	  "DESC 'Directory holding a tenant snapshot to import' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-connection", "name", 2, 2, 0,
-	  ARG_MAGIC|ARG_QUOTE|ARG_STRING|AUTH0_CF_CONNECTION, auth0_cf_gen,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_CONNECTION, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "2 NAME 'olcAuth0Connection' "
 	  "DESC 'Auth0 connection whose users are imported (none: all)' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString )",
 	  NULL, NULL },
 	{ "auth0-refresh-interval", "seconds", 2, 2, 0,
-	  ARG_MAGIC|ARG_STRING|AUTH0_CF_REFRESH, auth0_cf_gen,
+	  ARG_MAGIC|AUTH0_CF_REFRESH, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "3 NAME 'olcAuth0RefreshInterval' "
 	  "DESC 'Seconds between refreshes; 0 imports at start only' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-uid-range", "low-high", 2, 2, 0,
-	  ARG_MAGIC|ARG_STRING|AUTH0_CF_UIDRANGE, auth0_cf_gen,
+	  ARG_MAGIC|AUTH0_CF_UIDRANGE, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "4 NAME 'olcAuth0UidRange' "
 	  "DESC 'Range uidNumbers are allocated from' "
 	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-gid-range", "low-high", 2, 2, 0,
-	  ARG_MAGIC|ARG_STRING|AUTH0_CF_GIDRANGE, auth0_cf_gen,
+	  ARG_MAGIC|AUTH0_CF_GIDRANGE, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "5 NAME 'olcAuth0GidRange' "
 	  "DESC 'Range gidNumbers are allocated from' "
 	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-max-delete", "count|percent%", 2, 2, 0,
-	  ARG_MAGIC|ARG_STRING|AUTH0_CF_MAXDELETE, auth0_cf_gen,
+	  ARG_MAGIC|AUTH0_CF_MAXDELETE, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "6 NAME 'olcAuth0MaxDelete' "
 	  "DESC 'Refuse refreshes that delete more users than this' "
 	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-refresh-now", "TRUE", 2, 2, 0,
+	  ARG_MAGIC|ARG_ON_OFF|AUTH0_CF_REFRESHNOW, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "7 NAME 'olcAuth0RefreshNow' "
+	  "DESC 'Writing TRUE starts a refresh now (cn=config only)' "
+	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-force-delete", "TRUE", 2, 2, 0,
+	  ARG_MAGIC|ARG_ON_OFF|AUTH0_CF_FORCEDELETE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "8 NAME 'olcAuth0ForceDelete' "
+	  "DESC 'TRUE lets the next refresh delete beyond olcAuth0MaxDelete' "
+	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
 	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
@@ -76,7 +90,7 @@ static ConfigOCs auth0_ocs[] = {
 	  "SUP olcOverlayConfig "
 	  "MAY ( olcAuth0SnapshotDir $ olcAuth0Connection $ "
 	  "olcAuth0RefreshInterval $ olcAuth0UidRange $ olcAuth0GidRange $ "
-	  "olcAuth0MaxDelete ) )",
+	  "olcAuth0MaxDelete $ olcAuth0RefreshNow $ olcAuth0ForceDelete ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -171,8 +185,13 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 			ai->ai_max_delete_pct ? "%" : "" );
 		emit_str( c, buf );
 		break;
+	case AUTH0_CF_FORCEDELETE:
+		if ( !ai->ai_force_delete )
+			return 1;
+		c->value_int = 1;
+		break;
 	default:
-		return 1;
+		return 1;	/* auth0-refresh-now is an action, never stored */
 	}
 	return 0;
 }
@@ -230,6 +249,11 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		ai->ai_max_delete = AUTH0_DEFAULT_MAX_DELETE;
 		ai->ai_max_delete_pct = 1;
 		break;
+	case AUTH0_CF_FORCEDELETE:
+		ai->ai_force_delete = 0;
+		break;
+	case AUTH0_CF_REFRESHNOW:
+		break;
 	default:
 		return 1;
 	}
@@ -278,10 +302,17 @@ set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 static int
 auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 {
-	const char *arg = c->value_string;
+	const char *arg = c->argv[1];
 	unsigned long lo, hi, v;
 
 	switch ( c->type ) {
+	case AUTH0_CF_REFRESHNOW:
+		if ( c->value_int )
+			auth0_refresh_now( ai );
+		return 0;
+	case AUTH0_CF_FORCEDELETE:
+		ai->ai_force_delete = c->value_int;
+		return 0;
 	case AUTH0_CF_SNAPDIR:
 		if ( *arg == '\0' )
 			return cf_error( c, "%s: empty directory name%s", "" );
@@ -325,15 +356,15 @@ auth0_cf_gen( ConfigArgs *c )
 
 	if ( c->op == SLAP_CONFIG_EMIT )
 		return auth0_cf_emit( c, ai );
-	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
-	if ( c->op == LDAP_MOD_DELETE )
+	if ( c->op == LDAP_MOD_DELETE ) {
+		ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 		rc = auth0_cf_delete( c, ai );
-	else
-		rc = auth0_cf_set( c, ai );
+		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+		return rc;
+	}
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	rc = auth0_cf_set( c, ai );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
-	/* ARG_STRING values are ours to free */
-	ch_free( c->value_string );
-	c->value_string = NULL;
 	return rc;
 }
 

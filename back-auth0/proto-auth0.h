@@ -40,6 +40,7 @@ int auth0_apply_entry_digest( Entry *e, const char *const *names,
 int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );
 void auth0_refresh_reschedule( struct auth0_info *ai );
+void auth0_refresh_now( struct auth0_info *ai );
 int auth0_refresh_run( struct auth0_info *ai, void *thrctx );
 
 LDAP_END_DECL

@@ -595,3 +595,21 @@ auth0_refresh_reschedule( struct auth0_info *ai )
 	}
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 }
+
+/* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow). */
+void
+auth0_refresh_now( struct auth0_info *ai )
+{
+	time_t interval;
+
+	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
+	if ( ai->ai_task &&
+			!ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) ) {
+		interval = ai->ai_task->interval.tv_sec;
+		ai->ai_task->interval.tv_sec = 0;
+		ldap_pvt_runqueue_resched( &slapd_rq, ai->ai_task, 0 );
+		ai->ai_task->interval.tv_sec = interval;
+	}
+	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+	slap_wake_listener();
+}

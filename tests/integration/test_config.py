@@ -1,0 +1,124 @@
+"""Configuration: bad directives fail start naming the directive; cn=config
+form; slapd.conf -> cn=config conversion with slaptest."""
+import os
+import subprocess
+import unittest
+
+import ldap
+
+import harness
+from harness import SLAPTEST, Slapd
+
+
+class BadConfig(unittest.TestCase):
+    CASES = [
+        ({"auth0-snapshot-dirr": "/tmp"}, 'unknown directive "auth0-snapshot-dirr"'),
+        ({"auth0-refresh-interval": "-5"}, "auth0-refresh-interval: \"-5\" is not a number of seconds"),
+        ({"auth0-refresh-interval": "15m"}, "auth0-refresh-interval: \"15m\" is not a number of seconds"),
+        ({"auth0-uid-range": "2000-1000"}, "auth0-uid-range: \"2000-1000\" is not a range"),
+        ({"auth0-uid-range": "abc"}, "auth0-uid-range: \"abc\" is not a range"),
+        ({"auth0-gid-range": "0-10"}, "auth0-gid-range: \"0-10\" is not a range"),
+        ({"auth0-max-delete": "150%"}, "auth0-max-delete: \"150%\" is not a count or a percentage"),
+        ({"auth0-connection": ["db", "db"]}, 'auth0-connection: connection "db" listed twice'),
+    ]
+
+    def test_each_bad_directive_fails_start(self):
+        for extra, message in self.CASES:
+            with self.subTest(extra=extra):
+                s = Slapd("badconf", tenant=None)
+                s.directives = {"auth0-snapshot-dir": s.dir}
+                s.directives.update(extra)
+                s.write_conf()
+                try:
+                    rc, out = s.run_expect_failure()
+                    self.assertNotEqual(rc, 0, out)
+                    self.assertIn(message, out)
+                    self.assertRegex(out, r"slapd\.conf: line \d+")
+                finally:
+                    s.cleanup()
+
+    def test_no_source_fails_start(self):
+        s = Slapd("nosource", tenant=None, directives={})
+        try:
+            rc, out = s.run_expect_failure()
+            self.assertNotEqual(rc, 0)
+            self.assertIn("no source configured (set auth0-snapshot-dir)", out)
+        finally:
+            s.cleanup()
+
+
+class VersionGuard(unittest.TestCase):
+    def test_module_for_another_slapd_refuses_to_load(self):
+        vtest = os.path.join(os.path.dirname(harness.MODULE), "back_auth0_vtest.so")
+        self.assertTrue(os.path.exists(vtest), "make check builds " + vtest)
+        s = Slapd("vtest")
+        s.module = vtest
+        s.write_conf()
+        try:
+            rc, out = s.run_expect_failure()
+            self.assertNotEqual(rc, 0)
+            self.assertRegex(out, r"auth0: module built for slapd 0\.0\.0-vtest but this is slapd "
+                                  r"\S+; rebuild back-auth0 against this slapd's source\. Refusing to load")
+        finally:
+            s.cleanup()
+
+
+class ConfigBackend(unittest.TestCase):
+    def test_values_visible_in_cn_config(self):
+        s = Slapd("cnconfig")
+        s.directives.update({"auth0-connection": ["Username-Password-Authentication", "google-oauth2"],
+                             "auth0-uid-range": "5000-5999", "auth0-max-delete": "25"})
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            c = s.config_conn()
+            dn = s.overlay_dn()
+            a = c.search_s(dn, ldap.SCOPE_BASE)[0][1]
+            self.assertIn(b"olcAuth0Config", a["objectClass"])
+            self.assertEqual(a["olcAuth0Connection"], [b"Username-Password-Authentication", b"google-oauth2"])
+            self.assertEqual(a["olcAuth0UidRange"], [b"5000-5999"])
+            self.assertEqual(a["olcAuth0MaxDelete"], [b"25"])
+            self.assertEqual(a["olcAuth0SnapshotDir"], [s.snap.encode()])
+            self.assertEqual(a["olcAuth0RefreshInterval"], [b"3600"])
+            # a bad value is refused over LDAP too, and the old one stays
+            with self.assertRaises(ldap.LDAPError) as cm:
+                c.modify_s(dn, [(ldap.MOD_REPLACE, "olcAuth0UidRange", [b"9-1"])])
+            self.assertIn("is not a range", str(cm.exception))
+            a = c.search_s(dn, ldap.SCOPE_BASE, attrlist=["olcAuth0UidRange"])[0][1]
+            self.assertEqual(a["olcAuth0UidRange"], [b"5000-5999"])
+            # uidNumbers came from the configured range
+            nums = [int(v[1]["uidNumber"][0]) for v in s.people(["uidNumber"]).values()]
+            self.assertTrue(all(5000 <= n <= 5999 for n in nums))
+            c.unbind_s()
+        finally:
+            s.cleanup()
+
+    def test_slaptest_conversion_runs_with_same_data(self):
+        s = Slapd("slaptest")
+        s.directives["auth0-connection"] = ["Username-Password-Authentication"]
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            before = {k: v[0] for k, v in s.people().items()}
+            s.stop()
+            s.confdir = os.path.join(s.dir, "slapd.d")
+            os.makedirs(s.confdir)
+            p = subprocess.run([SLAPTEST, "-f", s.conf, "-F", s.confdir],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            self.assertEqual(p.returncode, 0, p.stdout.decode())
+            out = subprocess.run(["grep", "-rl", "olcAuth0Connection", s.confdir],
+                                 stdout=subprocess.PIPE).stdout.decode()
+            self.assertIn("olcOverlay={0}auth0.ldif", out)
+            s.start()
+            s.wait_refresh(2)
+            self.assertEqual({k: v[0] for k, v in s.people().items()}, before)
+            a = s.config_conn().search_s(s.overlay_dn(), ldap.SCOPE_BASE)[0][1]
+            self.assertEqual(a["olcAuth0Connection"], [b"Username-Password-Authentication"])
+        finally:
+            s.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
