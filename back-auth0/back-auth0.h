@@ -24,16 +24,25 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
 #define AUTH0_HOME_PREFIX		"/home/"
 
-/* What one refresh did, for the log and cn=Monitor. */
+/* The four containers of the imported tree, in the order they sync. */
+enum auth0_ou {
+	AUTH0_OU_USERS = 0,
+	AUTH0_OU_GROUP,
+	AUTH0_OU_ROLE,
+	AUTH0_OU_CLIENT,
+	AUTH0_OU_N
+};
+
+/* What one refresh did to one container, for the log and cn=Monitor. */
 struct auth0_stats {
-	unsigned long	st_users;	/* users in the source */
+	unsigned long	st_objects;	/* in the source */
 	unsigned long	st_adds;
 	unsigned long	st_mods;
 	unsigned long	st_renames;
 	unsigned long	st_dels;
 	unsigned long	st_unchanged;
 	unsigned long	st_errors;	/* entries that failed to apply */
-	unsigned long	st_bad;		/* malformed source records */
+	int		st_skipped;	/* its source failed: left alone */
 };
 
 /* One per overlay instance (per database). */
@@ -61,7 +70,9 @@ struct auth0_info {
 	time_t			ai_last_attempt;
 	time_t			ai_last_success;
 	char			ai_last_error[AUTH0_ERRLEN];
-	struct auth0_stats	ai_last;
+	struct auth0_stats	ai_last[AUTH0_OU_N];
+	unsigned long		ai_last_bad;	/* malformed records */
+	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
 };
 
@@ -70,6 +81,37 @@ struct auth0_info {
 #define AUTH0_OU_GROUPS		"groups"
 #define AUTH0_OU_ROLES		"roles"
 #define AUTH0_OU_APPS		"applications"
+
+/* A stored entry of the imported tree, found by its Auth0 id. */
+struct auth0_stored {
+	char		*sd_id;		/* auth0UserId, auth0GroupId, ... */
+	struct berval	sd_ndn;
+	unsigned long	sd_number;	/* uidNumber / gidNumber, 0 if none */
+	unsigned char	sd_digest[16];
+	int		sd_seen;
+};
+
+struct auth0_index {
+	void		*ix_root;	/* tsearch tree of auth0_stored */
+	unsigned long	ix_count;
+	unsigned long	ix_max_number;
+	int		ix_err;
+};
+
+/* One refresh in progress: refresh.c drives it, sync.c writes it. */
+struct auth0_run {
+	struct auth0_info	*rn_ai;
+	Operation		*rn_op;
+	struct auth0_model	rn_model;
+	struct auth0_mapconf	rn_mc;
+	struct auth0_index	rn_index[AUTH0_OU_N];
+	struct auth0_stats	rn_st[AUTH0_OU_N];
+	const char *const	*rn_user_attrs;	/* compared on users */
+	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
+	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
+	int			rn_force;
+	char			rn_err[AUTH0_ERRLEN];
+};
 
 #include "proto-auth0.h"
 

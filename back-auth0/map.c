@@ -30,7 +30,25 @@ const char *const auth0_map_user_attrs[] = {
 	"auth0EmailVerified", "auth0Blocked", "auth0LastLogin",
 	"auth0LoginsCount", "auth0CreatedAt", "auth0UpdatedAt",
 	"auth0AppMetadata", "auth0UserMetadata", "uidNumber", "gidNumber",
-	"homeDirectory", "loginShell", NULL
+	"homeDirectory", "loginShell", "memberOf", NULL
+};
+
+/* What a refresh compares on group, role and application entries. */
+const char *const auth0_map_group_attrs[] = {
+	"objectClass", "cn", "description", "member", "uniqueMember",
+	"memberUid", "gidNumber", "auth0GroupId", "auth0NestedGroup",
+	"auth0RoleRef", NULL
+};
+
+const char *const auth0_map_role_attrs[] = {
+	"objectClass", "cn", "description", "member", "uniqueMember",
+	"memberUid", "gidNumber", "auth0RoleId", "auth0RoleSource",
+	"auth0Permission", "auth0ApplicationRef", NULL
+};
+
+const char *const auth0_map_client_attrs[] = {
+	"objectClass", "cn", "description", "member", "uniqueMember",
+	"auth0ClientId", "auth0AppType", NULL
 };
 
 /* The default fold: ASCII lower case (slapd passes its UTF-8 casefold). */
@@ -44,14 +62,6 @@ auth0_map_fold_ascii( const char *s )
 	for ( p = d; *p; p++ )
 		*p = (char)tolower( (unsigned char)*p );
 	return d;
-}
-
-static int
-cmp_user_id( const void *a, const void *b )
-{
-	const struct auth0_user *x = a, *y = b;
-
-	return strcmp( x->us_id, y->us_id );
 }
 
 static int
@@ -116,7 +126,7 @@ auth0_map_assign_uids( struct auth0_model *m, auth0_fold_fn *fold )
 
 	if ( fold == NULL )
 		fold = auth0_map_fold_ascii;
-	qsort( m->sn_users, m->sn_nusers, sizeof( *m->sn_users ), cmp_user_id );
+	auth0_model_sort_users( m );
 	for ( i = 0; i < m->sn_nusers && !err; i++ ) {
 		struct auth0_user *u = &m->sn_users[i];
 		const char *want = preferred_uid( u );
@@ -291,26 +301,53 @@ add_json( struct auth0_entry *e, const char *name, const char *json )
 	return auth0_entry_add( e, name, json );
 }
 
+/* "attr=<escaped value>,ou=<ou>,<suffix>", malloc'd; NULL on error. */
+static char *
+child_dn( const char *attr, const char *value, const char *ou,
+	const struct auth0_mapconf *mc )
+{
+	char *rdn = NULL, *dn;
+	size_t len;
+
+	if ( value == NULL || auth0_map_rdn( attr, value, &rdn ) )
+		return NULL;
+	len = strlen( rdn ) + strlen( ou ) + strlen( mc->mc_suffix ) + 8;
+	dn = malloc( len );
+	if ( dn )
+		snprintf( dn, len, "%s,ou=%s,%s", rdn, ou, mc->mc_suffix );
+	free( rdn );
+	return dn;
+}
+
+char *
+auth0_map_user_dn( const struct auth0_user *u, const struct auth0_mapconf *mc )
+{
+	return child_dn( "uid", u->us_uid, "people", mc );
+}
+
+/* The DN of a group, role or application of the model. */
+char *
+auth0_map_dn( const struct auth0_model *m, enum auth0_kind kind, size_t idx,
+	const struct auth0_mapconf *mc )
+{
+	switch ( kind ) {
+	case AUTH0_GROUP:
+		return child_dn( "cn", m->sn_groups[idx].gr_cn, "groups", mc );
+	case AUTH0_ROLE:
+		return child_dn( "cn", m->sn_roles[idx].ro_cn, "roles", mc );
+	case AUTH0_CLIENT:
+		return child_dn( "cn", m->sn_clients[idx].cl_cn, "applications",
+			mc );
+	}
+	return NULL;
+}
+
 static int
 user_dn( const struct auth0_user *u, const struct auth0_mapconf *mc,
 	struct auth0_entry *e )
 {
-	char *rdn = NULL;
-	size_t len;
-	int rc;
-
-	rc = auth0_map_rdn( "uid", u->us_uid, &rdn );
-	if ( rc )
-		return rc;
-	len = strlen( rdn ) + strlen( mc->mc_suffix ) + sizeof( ",ou=people," );
-	e->en_dn = malloc( len );
-	if ( e->en_dn == NULL ) {
-		free( rdn );
-		return AUTH0_ERR_NOMEM;
-	}
-	snprintf( e->en_dn, len, "%s,ou=people,%s", rdn, mc->mc_suffix );
-	free( rdn );
-	return AUTH0_OK;
+	e->en_dn = auth0_map_user_dn( u, mc );
+	return e->en_dn ? AUTH0_OK : AUTH0_ERR_DATA;
 }
 
 static int
@@ -370,14 +407,31 @@ user_posix( const struct auth0_user *u, long uidnumber,
 	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
 }
 
+/* memberOf: every group (transitive), role and application of u. */
+static int
+user_memberof( const struct auth0_model *m, const struct auth0_user *u,
+	const struct auth0_mapconf *mc, struct auth0_entry *e )
+{
+	size_t i;
+	int rc = 0;
+
+	for ( i = 0; i < u->us_nmemberof && !rc; i++ ) {
+		char *dn = auth0_map_dn( m, (enum auth0_kind)u->us_memberof[i].rf_kind,
+			u->us_memberof[i].rf_idx, mc );
+		rc = dn ? auth0_entry_add( e, "memberOf", dn ) : AUTH0_OK;
+		free( dn );
+	}
+	return rc;
+}
+
 /*
  * The entry of user u (its uid already assigned) under ou=people.
  * entryUUID is not part of it: apply.c sets it at add time only.
  * On failure *e is freed.
  */
 int
-auth0_map_user( const struct auth0_user *u, long uidnumber,
-	const struct auth0_mapconf *mc, struct auth0_entry *e )
+auth0_map_user( const struct auth0_model *m, const struct auth0_user *u,
+	long uidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
 {
 	static const char *const ocs[] = {
 		"top", "inetOrgPerson", "posixAccount", "auth0User", NULL
@@ -397,7 +451,275 @@ auth0_map_user( const struct auth0_user *u, long uidnumber,
 		rc = user_auth0( u, e );
 	if ( rc == AUTH0_OK )
 		rc = user_posix( u, uidnumber, mc, e );
+	if ( rc == AUTH0_OK && m )
+		rc = user_memberof( m, u, mc, e );
 	if ( rc )
 		auth0_entry_free( e );
 	return rc;
+}
+
+
+static int
+cmp_group( const void *a, const void *b )
+{
+	const struct auth0_group *x = a, *y = b;
+
+	return strcmp( x->gr_id, y->gr_id );
+}
+
+static int
+cmp_role( const void *a, const void *b )
+{
+	const struct auth0_role *x = a, *y = b;
+
+	if ( x->ro_kind != y->ro_kind )
+		return x->ro_kind - y->ro_kind;
+	return strcmp( x->ro_id, y->ro_id );
+}
+
+static int
+cmp_client( const void *a, const void *b )
+{
+	const struct auth0_client *x = a, *y = b;
+
+	return strcmp( x->cl_id, y->cl_id );
+}
+
+/* cn = name; when taken (after fold), "name (id)". */
+static char *
+claim_cn( void **taken, const char *name, const char *id, auth0_fold_fn *fold,
+	int *err )
+{
+	char *alt;
+	size_t len;
+
+	if ( claim( taken, name, fold, err ) )
+		return strdup( name );
+	if ( *err )
+		return NULL;
+	len = strlen( name ) + strlen( id ) + 4;
+	alt = malloc( len );
+	if ( alt == NULL ) {
+		*err = 1;
+		return NULL;
+	}
+	snprintf( alt, len, "%s (%s)", name, id );
+	if ( !claim( taken, alt, fold, err ) )
+		*err = 1;	/* ids are unique: cannot happen */
+	return alt;
+}
+
+/*
+ * Chooses the cn of every group, role and application.  Within each
+ * container, in order of id (roles: Management API roles before extension
+ * roles), the first holder of a name gets cn=name and a later one
+ * cn="name (id)".  Sorts groups, roles and clients in that order.
+ */
+int
+auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold )
+{
+	void *tg = NULL, *tr = NULL, *tc = NULL;
+	size_t i;
+	int err = 0;
+
+	if ( fold == NULL )
+		fold = auth0_map_fold_ascii;
+	qsort( m->sn_groups, m->sn_ngroups, sizeof( *m->sn_groups ), cmp_group );
+	qsort( m->sn_roles, m->sn_nroles, sizeof( *m->sn_roles ), cmp_role );
+	qsort( m->sn_clients, m->sn_nclients, sizeof( *m->sn_clients ),
+		cmp_client );
+	for ( i = 0; i < m->sn_ngroups && !err; i++ )
+		m->sn_groups[i].gr_cn = claim_cn( &tg, m->sn_groups[i].gr_name,
+			m->sn_groups[i].gr_id, fold, &err );
+	for ( i = 0; i < m->sn_nroles && !err; i++ )
+		m->sn_roles[i].ro_cn = claim_cn( &tr, m->sn_roles[i].ro_name,
+			m->sn_roles[i].ro_id, fold, &err );
+	for ( i = 0; i < m->sn_nclients && !err; i++ )
+		m->sn_clients[i].cl_cn = claim_cn( &tc, m->sn_clients[i].cl_name,
+			m->sn_clients[i].cl_id, fold, &err );
+	tdestroy( tg, free_node );
+	tdestroy( tr, free_node );
+	tdestroy( tc, free_node );
+	return err ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/*
+ * member, uniqueMember and (posix) memberUid of a set of users.
+ * groupOfNames needs a member: an empty set gets the empty DN.
+ */
+static int
+add_members( const struct auth0_model *m, const struct auth0_uset *s,
+	const struct auth0_mapconf *mc, struct auth0_entry *e, int posix )
+{
+	size_t i;
+	int rc = 0;
+
+	if ( s->ut_n == 0 )
+		return auth0_entry_add( e, "member", "" );
+	for ( i = 0; i < s->ut_n && !rc; i++ ) {
+		const struct auth0_user *u = &m->sn_users[s->ut_idx[i]];
+		char *dn = auth0_map_user_dn( u, mc );
+		if ( dn == NULL )
+			continue;
+		rc |= auth0_entry_add( e, "member", dn );
+		rc |= auth0_entry_add( e, "uniqueMember", dn );
+		if ( posix )
+			rc |= auth0_entry_add( e, "memberUid", u->us_uid );
+		free( dn );
+	}
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+static int
+add_classes( struct auth0_entry *e, const char *const *ocs )
+{
+	int rc = 0;
+
+	for ( ; *ocs; ocs++ )
+		rc |= auth0_entry_add( e, "objectClass", *ocs );
+	return rc;
+}
+
+static int
+add_dn_ref( const struct auth0_model *m, struct auth0_entry *e,
+	const char *attr, enum auth0_kind kind, size_t idx,
+	const struct auth0_mapconf *mc )
+{
+	char *dn = auth0_map_dn( m, kind, idx, mc );
+	int rc = dn ? auth0_entry_add( e, attr, dn ) : AUTH0_OK;
+
+	free( dn );
+	return rc;
+}
+
+static size_t
+find_group( const struct auth0_model *m, const char *id )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_ngroups; i++ )
+		if ( strcmp( m->sn_groups[i].gr_id, id ) == 0 )
+			return i;
+	return AUTH0_NOINDEX;
+}
+
+static size_t
+find_role( const struct auth0_model *m, const char *id )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_nroles; i++ )
+		if ( strcmp( m->sn_roles[i].ro_id, id ) == 0 )
+			return i;
+	return AUTH0_NOINDEX;
+}
+
+static size_t
+find_client( const struct auth0_model *m, const char *id )
+{
+	size_t i;
+
+	for ( i = 0; id && i < m->sn_nclients; i++ )
+		if ( strcmp( m->sn_clients[i].cl_id, id ) == 0 )
+			return i;
+	return AUTH0_NOINDEX;
+}
+
+/* An Authorization Extension group under ou=groups. */
+int
+auth0_map_group( const struct auth0_model *m, const struct auth0_group *g,
+	long gidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
+{
+	static const char *const ocs[] = {
+		"top", "groupOfNames", "posixGroup", "auth0Group", NULL
+	};
+	char *const *p;
+	int rc = 0;
+
+	auth0_entry_init( e );
+	e->en_dn = auth0_map_dn( m, AUTH0_GROUP, (size_t)( g - m->sn_groups ),
+		mc );
+	if ( e->en_dn == NULL )
+		return AUTH0_ERR_DATA;
+	rc |= add_classes( e, ocs );
+	rc |= auth0_entry_add( e, "cn", g->gr_cn );
+	rc |= add_opt( e, "description", g->gr_desc );
+	rc |= add_members( m, &g->gr_flat, mc, e, 1 );
+	rc |= add_long( e, "gidNumber", gidnumber );
+	rc |= auth0_entry_add( e, "auth0GroupId", g->gr_id );
+	for ( p = g->gr_nested; p && *p; p++ ) {
+		size_t ci = find_group( m, *p );
+		if ( ci != AUTH0_NOINDEX )
+			rc |= add_dn_ref( m, e, "auth0NestedGroup", AUTH0_GROUP, ci,
+				mc );
+	}
+	for ( p = g->gr_roles; p && *p; p++ ) {
+		size_t ri = find_role( m, *p );
+		if ( ri != AUTH0_NOINDEX )
+			rc |= add_dn_ref( m, e, "auth0RoleRef", AUTH0_ROLE, ri, mc );
+	}
+	if ( rc )
+		auth0_entry_free( e );
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* A Management API or Authorization Extension role under ou=roles. */
+int
+auth0_map_role( const struct auth0_model *m, const struct auth0_role *r,
+	long gidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
+{
+	static const char *const ocs[] = {
+		"top", "groupOfNames", "posixGroup", "auth0Role", NULL
+	};
+	char *const *p;
+	size_t ci;
+	int rc = 0;
+
+	auth0_entry_init( e );
+	e->en_dn = auth0_map_dn( m, AUTH0_ROLE, (size_t)( r - m->sn_roles ), mc );
+	if ( e->en_dn == NULL )
+		return AUTH0_ERR_DATA;
+	rc |= add_classes( e, ocs );
+	rc |= auth0_entry_add( e, "cn", r->ro_cn );
+	rc |= add_opt( e, "description", r->ro_desc );
+	rc |= add_members( m, &r->ro_flat, mc, e, 1 );
+	rc |= add_long( e, "gidNumber", gidnumber );
+	rc |= auth0_entry_add( e, "auth0RoleId", r->ro_id );
+	rc |= auth0_entry_add( e, "auth0RoleSource",
+		r->ro_kind == AUTH0_ROLE_RBAC ? "rbac" : "authz" );
+	for ( p = r->ro_perms; p && *p; p++ )
+		rc |= auth0_entry_add( e, "auth0Permission", *p );
+	ci = find_client( m, r->ro_client );
+	if ( ci != AUTH0_NOINDEX )
+		rc |= add_dn_ref( m, e, "auth0ApplicationRef", AUTH0_CLIENT, ci,
+			mc );
+	if ( rc )
+		auth0_entry_free( e );
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* An application (client) under ou=applications. */
+int
+auth0_map_client( const struct auth0_model *m, const struct auth0_client *c,
+	const struct auth0_mapconf *mc, struct auth0_entry *e )
+{
+	static const char *const ocs[] = {
+		"top", "groupOfNames", "auth0Application", NULL
+	};
+	int rc = 0;
+
+	auth0_entry_init( e );
+	e->en_dn = auth0_map_dn( m, AUTH0_CLIENT, (size_t)( c - m->sn_clients ),
+		mc );
+	if ( e->en_dn == NULL )
+		return AUTH0_ERR_DATA;
+	rc |= add_classes( e, ocs );
+	rc |= auth0_entry_add( e, "cn", c->cl_cn );
+	rc |= add_opt( e, "description", c->cl_desc );
+	rc |= add_members( m, &c->cl_flat, mc, e, 0 );
+	rc |= auth0_entry_add( e, "auth0ClientId", c->cl_id );
+	rc |= add_opt( e, "auth0AppType", c->cl_type );
+	if ( rc )
+		auth0_entry_free( e );
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
 }

@@ -38,7 +38,53 @@ auth0_user_free( struct auth0_user *u )
 	free( u->us_app_md );
 	free( u->us_user_md );
 	free( u->us_uid );
+	auth0_strv_free( u->us_idp_groups );
+	free( u->us_memberof );
 	memset( u, 0, sizeof( *u ) );
+}
+
+static void
+group_free( struct auth0_group *g )
+{
+	size_t i;
+
+	free( g->gr_id );
+	free( g->gr_name );
+	free( g->gr_desc );
+	auth0_strv_free( g->gr_members );
+	auth0_strv_free( g->gr_nested );
+	auth0_strv_free( g->gr_roles );
+	for ( i = 0; i < g->gr_nmappings; i++ ) {
+		free( g->gr_mappings[i].mp_connection );
+		free( g->gr_mappings[i].mp_group );
+	}
+	free( g->gr_mappings );
+	auth0_uset_free( &g->gr_flat );
+	free( g->gr_cn );
+}
+
+static void
+role_free( struct auth0_role *r )
+{
+	free( r->ro_id );
+	free( r->ro_name );
+	free( r->ro_desc );
+	free( r->ro_client );
+	auth0_strv_free( r->ro_perms );
+	auth0_strv_free( r->ro_users );
+	auth0_uset_free( &r->ro_flat );
+	free( r->ro_cn );
+}
+
+static void
+client_free( struct auth0_client *c )
+{
+	free( c->cl_id );
+	free( c->cl_name );
+	free( c->cl_desc );
+	free( c->cl_type );
+	auth0_uset_free( &c->cl_flat );
+	free( c->cl_cn );
 }
 
 void
@@ -48,7 +94,16 @@ auth0_model_free( struct auth0_model *m )
 
 	for ( i = 0; i < m->sn_nusers; i++ )
 		auth0_user_free( &m->sn_users[i] );
+	for ( i = 0; i < m->sn_ngroups; i++ )
+		group_free( &m->sn_groups[i] );
+	for ( i = 0; i < m->sn_nroles; i++ )
+		role_free( &m->sn_roles[i] );
+	for ( i = 0; i < m->sn_nclients; i++ )
+		client_free( &m->sn_clients[i] );
 	free( m->sn_users );
+	free( m->sn_groups );
+	free( m->sn_roles );
+	free( m->sn_clients );
 	auth0_model_init( m );
 }
 
@@ -131,6 +186,12 @@ auth0_user_parse( const cJSON *obj, struct auth0_user *u, char *errbuf )
 	u->us_logins = auth0_json_long( obj, "logins_count", -1 );
 	u->us_email_verified = auth0_json_bool( obj, "email_verified" );
 	u->us_blocked = auth0_json_bool( obj, "blocked" );
+	/* IdP groups (SAML, AD, ...) for Authorization Extension mappings */
+	if ( cJSON_IsArray( cJSON_GetObjectItemCaseSensitive( obj, "groups" ) ) ) {
+		u->us_idp_groups = auth0_strv_from_json(
+			cJSON_GetObjectItemCaseSensitive( obj, "groups" ), NULL );
+		rc |= u->us_idp_groups == NULL;
+	}
 	if ( rc ) {
 		auth0_user_free( u );
 		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
@@ -183,4 +244,296 @@ auth0_model_add_user( struct auth0_model *m, const cJSON *obj,
 	}
 	m->sn_users[m->sn_nusers++] = u;
 	return AUTH0_OK;
+}
+
+static int
+cmp_user_id( const void *a, const void *b )
+{
+	const struct auth0_user *x = a, *y = b;
+
+	return strcmp( x->us_id, y->us_id );
+}
+
+/* Sorts users by user_id: every later step relies on that order. */
+void
+auth0_model_sort_users( struct auth0_model *m )
+{
+	qsort( m->sn_users, m->sn_nusers, sizeof( *m->sn_users ), cmp_user_id );
+}
+
+/* Index of the user with this user_id (users sorted), or AUTH0_NOINDEX. */
+size_t
+auth0_model_user_index( const struct auth0_model *m, const char *id )
+{
+	struct auth0_user key;
+	const struct auth0_user *u;
+
+	key.us_id = (char *)id;
+	u = bsearch( &key, m->sn_users, m->sn_nusers, sizeof( key ),
+		cmp_user_id );
+	return u ? (size_t)( u - m->sn_users ) : AUTH0_NOINDEX;
+}
+
+static void *
+grow( void *arr, size_t n, size_t size )
+{
+	/* capacity: 8, then doubling; n is the current count */
+	if ( n == 0 )
+		return realloc( arr, 8 * size );
+	if ( n < 8 || ( n & ( n - 1 ) ) )
+		return arr;
+	return realloc( arr, n * 2 * size );
+}
+
+static int
+dup_req( const cJSON *o, const char *key, char **out )
+{
+	const char *s = auth0_json_str( o, key );
+
+	*out = NULL;
+	if ( s == NULL || *s == '\0' )
+		return -1;
+	*out = strdup( s );
+	return *out ? 0 : -1;
+}
+
+/* One role of roles.json: {id, name, description, members, permissions}. */
+static int
+rbac_role( struct auth0_role *r, const cJSON *o )
+{
+	int rc = 0;
+
+	memset( r, 0, sizeof( *r ) );
+	r->ro_kind = AUTH0_ROLE_RBAC;
+	if ( dup_req( o, "id", &r->ro_id ) || dup_req( o, "name", &r->ro_name ) )
+		return -1;
+	rc |= dup_opt( auth0_json_str( o, "description" ), &r->ro_desc );
+	r->ro_users = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "members" ), NULL );
+	r->ro_perms = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "permissions" ),
+		"permission_name" );
+	return ( rc || !r->ro_users || !r->ro_perms ) ? -1 : 0;
+}
+
+static int
+add_role( struct auth0_model *m, struct auth0_role *r )
+{
+	struct auth0_role *n = grow( m->sn_roles, m->sn_nroles, sizeof( *n ) );
+
+	if ( n == NULL )
+		return -1;
+	m->sn_roles = n;
+	m->sn_roles[m->sn_nroles++] = *r;
+	return 0;
+}
+
+/*
+ * Adds the Management API roles of arr (roles.json, or the pages of GET
+ * /api/v2/roles with each role's members added).  A role without id or
+ * name is skipped and reported; the rest are kept.
+ */
+int
+auth0_model_add_rbac_roles( struct auth0_model *m, const cJSON *arr,
+	char *errbuf )
+{
+	const cJSON *o;
+	int bad = 0;
+
+	if ( !cJSON_IsArray( arr ) ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "roles: not a JSON array" );
+		return AUTH0_ERR_JSON;
+	}
+	cJSON_ArrayForEach( o, arr ) {
+		struct auth0_role r;
+		if ( rbac_role( &r, o ) || add_role( m, &r ) ) {
+			role_free( &r );
+			bad++;
+		}
+	}
+	if ( bad )
+		snprintf( errbuf, AUTH0_ERRLEN, "roles: %d role(s) without id or "
+			"name skipped", bad );
+	return bad ? AUTH0_ERR_DATA : AUTH0_OK;
+}
+
+static int
+one_client( struct auth0_client *c, const cJSON *o )
+{
+	int rc = 0;
+
+	memset( c, 0, sizeof( *c ) );
+	if ( dup_req( o, "client_id", &c->cl_id ) )
+		return -1;
+	rc |= dup_opt( auth0_json_str( o, "name" ), &c->cl_name );
+	rc |= dup_opt( auth0_json_str( o, "description" ), &c->cl_desc );
+	rc |= dup_opt( auth0_json_str( o, "app_type" ), &c->cl_type );
+	if ( c->cl_name == NULL )
+		rc |= dup_opt( c->cl_id, &c->cl_name );
+	return rc ? -1 : 0;
+}
+
+/* Adds the applications of arr (clients.json or GET /api/v2/clients). */
+int
+auth0_model_add_clients( struct auth0_model *m, const cJSON *arr,
+	char *errbuf )
+{
+	const cJSON *o;
+	int bad = 0;
+
+	if ( !cJSON_IsArray( arr ) ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "clients: not a JSON array" );
+		return AUTH0_ERR_JSON;
+	}
+	cJSON_ArrayForEach( o, arr ) {
+		struct auth0_client c, *n;
+		if ( one_client( &c, o ) ||
+				!( n = grow( m->sn_clients, m->sn_nclients,
+					sizeof( *n ) ) ) ) {
+			client_free( &c );
+			bad++;
+			continue;
+		}
+		m->sn_clients = n;
+		m->sn_clients[m->sn_nclients++] = c;
+	}
+	if ( bad )
+		snprintf( errbuf, AUTH0_ERRLEN, "clients: %d client(s) without "
+			"client_id skipped", bad );
+	return bad ? AUTH0_ERR_DATA : AUTH0_OK;
+}
+
+static int
+group_mappings( struct auth0_group *g, const cJSON *arr )
+{
+	const cJSON *o;
+	int n = cJSON_GetArraySize( arr );
+
+	g->gr_mappings = calloc( (size_t)n + 1, sizeof( *g->gr_mappings ) );
+	if ( g->gr_mappings == NULL )
+		return -1;
+	cJSON_ArrayForEach( o, arr ) {
+		struct auth0_mapping *mp = &g->gr_mappings[g->gr_nmappings];
+		if ( dup_req( o, "connectionName", &mp->mp_connection ) ||
+				dup_req( o, "groupName", &mp->mp_group ) ) {
+			free( mp->mp_connection );
+			free( mp->mp_group );
+			memset( mp, 0, sizeof( *mp ) );
+			continue;
+		}
+		g->gr_nmappings++;
+	}
+	return 0;
+}
+
+static int
+authz_group( struct auth0_group *g, const cJSON *o )
+{
+	int rc = 0;
+
+	memset( g, 0, sizeof( *g ) );
+	if ( dup_req( o, "_id", &g->gr_id ) || dup_req( o, "name", &g->gr_name ) )
+		return -1;
+	rc |= dup_opt( auth0_json_str( o, "description" ), &g->gr_desc );
+	g->gr_members = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "members" ), NULL );
+	g->gr_nested = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "nested" ), NULL );
+	g->gr_roles = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "roles" ), NULL );
+	rc |= group_mappings( g,
+		cJSON_GetObjectItemCaseSensitive( o, "mappings" ) );
+	return ( rc || !g->gr_members || !g->gr_nested || !g->gr_roles ) ?
+		-1 : 0;
+}
+
+/* The name of permission id in the export's permissions, or NULL. */
+static const char *
+perm_name( const cJSON *perms, const char *id )
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach( p, perms ) {
+		const char *pid = auth0_json_str( p, "_id" );
+		if ( pid && strcmp( pid, id ) == 0 )
+			return auth0_json_str( p, "name" );
+	}
+	return NULL;
+}
+
+static int
+authz_role( struct auth0_role *r, const cJSON *o, const cJSON *perms )
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive( o, "permissions" );
+	const char *type = auth0_json_str( o, "applicationType" );
+	const cJSON *id;
+	size_t n = 0;
+	int rc = 0;
+
+	memset( r, 0, sizeof( *r ) );
+	r->ro_kind = AUTH0_ROLE_AUTHZ;
+	if ( dup_req( o, "_id", &r->ro_id ) || dup_req( o, "name", &r->ro_name ) )
+		return -1;
+	rc |= dup_opt( auth0_json_str( o, "description" ), &r->ro_desc );
+	if ( type == NULL || strcmp( type, "client" ) == 0 )
+		rc |= dup_opt( auth0_json_str( o, "applicationId" ),
+			&r->ro_client );
+	r->ro_users = auth0_strv_from_json(
+		cJSON_GetObjectItemCaseSensitive( o, "users" ), NULL );
+	r->ro_perms = calloc( (size_t)cJSON_GetArraySize( ids ) + 1,
+		sizeof( char * ) );
+	if ( r->ro_users == NULL || r->ro_perms == NULL )
+		return -1;
+	cJSON_ArrayForEach( id, ids ) {
+		const char *name = cJSON_IsString( id ) ?
+			perm_name( perms, id->valuestring ) : NULL;
+		if ( name && !auth0_strv_has( r->ro_perms, name ) &&
+				!( r->ro_perms[n++] = strdup( name ) ) )
+			return -1;
+	}
+	return rc ? -1 : 0;
+}
+
+/*
+ * Adds the groups and roles of an Authorization Extension export
+ * ({groups, roles, permissions, ...}, GET /configuration/export).
+ */
+int
+auth0_model_add_authz( struct auth0_model *m, const cJSON *exp,
+	char *errbuf )
+{
+	const cJSON *perms = cJSON_GetObjectItemCaseSensitive( exp,
+		"permissions" );
+	const cJSON *o;
+	int bad = 0;
+
+	if ( !cJSON_IsObject( exp ) ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "authz: not a JSON object" );
+		return AUTH0_ERR_JSON;
+	}
+	cJSON_ArrayForEach( o, cJSON_GetObjectItemCaseSensitive( exp,
+			"groups" ) ) {
+		struct auth0_group g, *n;
+		if ( authz_group( &g, o ) ||
+				!( n = grow( m->sn_groups, m->sn_ngroups,
+					sizeof( *n ) ) ) ) {
+			group_free( &g );
+			bad++;
+			continue;
+		}
+		m->sn_groups = n;
+		m->sn_groups[m->sn_ngroups++] = g;
+	}
+	cJSON_ArrayForEach( o, cJSON_GetObjectItemCaseSensitive( exp,
+			"roles" ) ) {
+		struct auth0_role r;
+		if ( authz_role( &r, o, perms ) || add_role( m, &r ) ) {
+			role_free( &r );
+			bad++;
+		}
+	}
+	if ( bad )
+		snprintf( errbuf, AUTH0_ERRLEN, "authz: %d group(s) or role(s) "
+			"without _id or name skipped", bad );
+	return bad ? AUTH0_ERR_DATA : AUTH0_OK;
 }

@@ -17,6 +17,8 @@
 
 #define AUTH0_ERRLEN	256
 
+struct cJSON;
+
 /* Core result codes: 0 is success; errbuf carries the detail. */
 enum auth0_err {
 	AUTH0_OK = 0,
@@ -49,8 +51,71 @@ struct auth0_user {
 	long	us_logins;		/* -1 when absent */
 	int	us_email_verified;	/* AUTH0_UNSET, 0 or 1 */
 	int	us_blocked;
+	char	**us_idp_groups;	/* "groups" of the IdP profile */
 	char	*us_uid;		/* chosen by auth0_map_assign_uids() */
 	int	us_uid_fallback;	/* 1 when a collision forced user_id */
+	struct auth0_ref *us_memberof;	/* set by auth0_flatten() */
+	size_t	us_nmemberof;
+};
+
+/* What a user is a member of: a group, role or client, by index. */
+enum auth0_kind { AUTH0_GROUP = 1, AUTH0_ROLE, AUTH0_CLIENT };
+
+struct auth0_ref {
+	unsigned char	rf_kind;	/* enum auth0_kind */
+	size_t		rf_idx;
+};
+
+/* A set of users (indexes into sn_users), sorted and unique. */
+struct auth0_uset {
+	size_t	*ut_idx;
+	size_t	ut_n;
+};
+
+/* An Authorization Extension group mapping: IdP group -> this group. */
+struct auth0_mapping {
+	char	*mp_connection;
+	char	*mp_group;
+};
+
+/* An Authorization Extension group. */
+struct auth0_group {
+	char			*gr_id;
+	char			*gr_name;
+	char			*gr_desc;
+	char			**gr_members;	/* user_ids, direct */
+	char			**gr_nested;	/* child group ids */
+	char			**gr_roles;	/* extension role ids */
+	struct auth0_mapping	*gr_mappings;
+	size_t			gr_nmappings;
+	struct auth0_uset	gr_flat;	/* effective members */
+	int			gr_in_cycle;
+	char			*gr_cn;
+};
+
+/* A Management API (RBAC) role or an Authorization Extension role. */
+enum auth0_role_kind { AUTH0_ROLE_RBAC = 1, AUTH0_ROLE_AUTHZ };
+
+struct auth0_role {
+	char			*ro_id;
+	char			*ro_name;
+	char			*ro_desc;
+	int			ro_kind;	/* enum auth0_role_kind */
+	char			*ro_client;	/* client_id it is scoped to */
+	char			**ro_perms;	/* permission names */
+	char			**ro_users;	/* user_ids holding it directly */
+	struct auth0_uset	ro_flat;	/* direct and through groups */
+	char			*ro_cn;
+};
+
+/* An application (Management API client). */
+struct auth0_client {
+	char			*cl_id;		/* client_id */
+	char			*cl_name;
+	char			*cl_desc;
+	char			*cl_type;	/* app_type */
+	struct auth0_uset	cl_flat;	/* users reaching it */
+	char			*cl_cn;
 };
 
 /* Which users a source keeps: the connections named, or all if none. */
@@ -65,12 +130,26 @@ struct auth0_model {
 	struct auth0_user	*sn_users;
 	size_t			sn_nusers;
 	size_t			sn_cap;
+	struct auth0_group	*sn_groups;
+	size_t			sn_ngroups;
+	struct auth0_role	*sn_roles;
+	size_t			sn_nroles;
+	struct auth0_client	*sn_clients;
+	size_t			sn_nclients;
+	size_t			sn_cycles;	/* nesting cycles found */
 	size_t			sn_skipped;	/* other connections */
 	size_t			sn_bad;		/* malformed records */
-	int			sn_complete;	/* every record was read */
+	int			sn_complete;	/* every user record was read */
+	unsigned		sn_failed;	/* AUTH0_RES_* not fetched whole */
 	auth0_warn_fn		*sn_warn;	/* optional */
 	void			*sn_warn_arg;
 };
+
+/* Resources a source fetches; a failed one keeps its stored data. */
+#define AUTH0_RES_USERS		0x01
+#define AUTH0_RES_ROLES		0x02
+#define AUTH0_RES_CLIENTS	0x04
+#define AUTH0_RES_AUTHZ		0x08
 
 /* At most this many malformed records are reported one by one. */
 #define AUTH0_MAX_WARNINGS	20
@@ -100,8 +179,14 @@ struct auth0_mapconf {
 /* Case-folds a uid for collision checks; returns malloc'd text. */
 typedef char *(auth0_fold_fn)( const char *s );
 
+/* strv.c: NULL-terminated string vectors */
+char **auth0_strv_from_json( const struct cJSON *arr, const char *member );
+size_t auth0_strv_len( char *const *v );
+int auth0_strv_has( char *const *v, const char *s );
+void auth0_strv_free( char **v );
+void auth0_uset_free( struct auth0_uset *s );
+
 /* json.c */
-struct cJSON;
 const char *auth0_json_str( const struct cJSON *o, const char *key );
 int auth0_json_bool( const struct cJSON *o, const char *key );
 long auth0_json_long( const struct cJSON *o, const char *key, long dflt );
@@ -117,10 +202,24 @@ int auth0_model_add_user( struct auth0_model *m, const struct cJSON *obj,
 int auth0_user_parse( const struct cJSON *obj, struct auth0_user *u,
 	char *errbuf );
 void auth0_user_free( struct auth0_user *u );
+int auth0_model_add_rbac_roles( struct auth0_model *m,
+	const struct cJSON *arr, char *errbuf );
+int auth0_model_add_clients( struct auth0_model *m, const struct cJSON *arr,
+	char *errbuf );
+int auth0_model_add_authz( struct auth0_model *m, const struct cJSON *exp,
+	char *errbuf );
+void auth0_model_sort_users( struct auth0_model *m );
+size_t auth0_model_user_index( const struct auth0_model *m, const char *id );
+#define AUTH0_NOINDEX	((size_t)-1)
+
+/* flatten.c */
+int auth0_flatten( struct auth0_model *m );
 
 /* snapdir.c */
 int auth0_snapdir_read_users( const char *dir,
 	const struct auth0_select *sel, struct auth0_model *m,
+	char *errbuf );
+int auth0_snapdir_read_tenant( const char *dir, struct auth0_model *m,
 	char *errbuf );
 int auth0_snapdir_read_stream( FILE *fp, const char *name,
 	const struct auth0_select *sel, struct auth0_model *m );
@@ -132,8 +231,23 @@ char *auth0_map_fold_ascii( const char *s );
 int auth0_map_rdn( const char *attr, const char *value, char **out );
 void auth0_map_entryuuid( const char *key, char out[37] );
 int auth0_map_gentime( const char *iso, char *out, size_t outlen );
-int auth0_map_user( const struct auth0_user *u, long uidnumber,
-	const struct auth0_mapconf *mc, struct auth0_entry *e );
+int auth0_map_user( const struct auth0_model *m, const struct auth0_user *u,
+	long uidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e );
+int auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold );
+int auth0_map_group( const struct auth0_model *m, const struct auth0_group *g,
+	long gidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e );
+int auth0_map_role( const struct auth0_model *m, const struct auth0_role *r,
+	long gidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e );
+int auth0_map_client( const struct auth0_model *m,
+	const struct auth0_client *c, const struct auth0_mapconf *mc,
+	struct auth0_entry *e );
+char *auth0_map_dn( const struct auth0_model *m, enum auth0_kind kind,
+	size_t idx, const struct auth0_mapconf *mc );
+char *auth0_map_user_dn( const struct auth0_user *u,
+	const struct auth0_mapconf *mc );
+extern const char *const auth0_map_group_attrs[];
+extern const char *const auth0_map_role_attrs[];
+extern const char *const auth0_map_client_attrs[];
 
 /* entry.c */
 void auth0_entry_init( struct auth0_entry *e );

@@ -36,6 +36,11 @@ int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 int auth0_apply_entry_digest( Entry *e, const char *const *names,
 	unsigned char out[16] );
 
+/* sync.c */
+int auth0_sync_all( struct auth0_run *rn );
+void auth0_sync_free( struct auth0_run *rn );
+const char *auth0_sync_ou( enum auth0_ou ou );
+
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );

@@ -112,3 +112,97 @@ auth0_snapdir_read_users( const char *dir, const struct auth0_select *sel,
 	fclose( fp );
 	return rc;
 }
+
+/* At most this much JSON is read from one whole-file resource. */
+#define AUTH0_MAX_JSON_FILE	(256L * 1024 * 1024)
+
+/*
+ * Parses dir/name whole.  A missing file is *out = NULL and AUTH0_OK (the
+ * resource is empty); an unreadable, oversized or malformed one an error.
+ */
+static int
+read_json_file( const char *dir, const char *name, cJSON **out,
+	char *errbuf )
+{
+	char path[4096], *buf = NULL;
+	FILE *fp;
+	long len;
+	int rc = AUTH0_ERR_IO;
+
+	*out = NULL;
+	snprintf( path, sizeof( path ), "%s/%s", dir, name );
+	fp = fopen( path, "r" );
+	if ( fp == NULL && errno == ENOENT )
+		return AUTH0_OK;
+	if ( fp == NULL ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "cannot open %s: %s", name,
+			strerror( errno ) );
+		return AUTH0_ERR_IO;
+	}
+	if ( fseek( fp, 0, SEEK_END ) || ( len = ftell( fp ) ) < 0 ||
+			len > AUTH0_MAX_JSON_FILE || fseek( fp, 0, SEEK_SET ) ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "%s: unreadable or too large",
+			name );
+		goto done;
+	}
+	buf = malloc( (size_t)len + 1 );
+	if ( buf == NULL || fread( buf, 1, (size_t)len, fp ) != (size_t)len ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "%s: read failed", name );
+		goto done;
+	}
+	*out = cJSON_ParseWithLength( buf, (size_t)len );
+	rc = *out ? AUTH0_OK : AUTH0_ERR_JSON;
+	if ( rc )
+		snprintf( errbuf, AUTH0_ERRLEN, "%s: malformed JSON", name );
+done:
+	free( buf );
+	fclose( fp );
+	return rc;
+}
+
+typedef int (add_fn)( struct auth0_model *m, const cJSON *json,
+	char *errbuf );
+
+/* Reads one resource; a failure marks it failed and is reported. */
+static void
+read_resource( const char *dir, const char *name, add_fn *add,
+	unsigned res, struct auth0_model *m )
+{
+	char errbuf[AUTH0_ERRLEN], msg[AUTH0_ERRLEN + 64];
+	cJSON *json = NULL;
+	int rc;
+
+	errbuf[0] = '\0';
+	rc = read_json_file( dir, name, &json, errbuf );
+	if ( rc == AUTH0_OK && json )
+		rc = add( m, json, errbuf );
+	cJSON_Delete( json );
+	if ( rc == AUTH0_OK )
+		return;
+	/* a few bad records are reported but do not fail the resource */
+	if ( rc != AUTH0_ERR_DATA )
+		m->sn_failed |= res;
+	if ( m->sn_warn ) {
+		snprintf( msg, sizeof( msg ), "%s%s", errbuf,
+			rc == AUTH0_ERR_DATA ? "" : "; its stored data is kept" );
+		m->sn_warn( m->sn_warn_arg, msg );
+	}
+}
+
+/*
+ * Reads roles.json, clients.json and authz.json (each optional: a missing
+ * file is an empty resource).  A resource that cannot be read whole is
+ * flagged in sn_failed; the others are still read.
+ */
+int
+auth0_snapdir_read_tenant( const char *dir, struct auth0_model *m,
+	char *errbuf )
+{
+	read_resource( dir, "roles.json", auth0_model_add_rbac_roles,
+		AUTH0_RES_ROLES, m );
+	read_resource( dir, "clients.json", auth0_model_add_clients,
+		AUTH0_RES_CLIENTS, m );
+	read_resource( dir, "authz.json", auth0_model_add_authz,
+		AUTH0_RES_AUTHZ, m );
+	return AUTH0_OK;
+}

@@ -30,7 +30,8 @@ ROOTDN = "cn=admin," + SUFFIX
 ROOTPW = "secret"
 PEOPLE = "ou=people," + SUFFIX
 
-BASE_SCHEMA = ["core", "cosine", "inetorgperson", "nis"]
+BASE_SCHEMA = ["/etc/ldap/schema/core.schema", "/etc/ldap/schema/cosine.schema",
+               "/etc/ldap/schema/inetorgperson.schema", os.path.join(TOP, "schema/rfc2307bis.schema")]
 
 
 def free_port():
@@ -78,7 +79,7 @@ class Slapd:
 
     # configuration ------------------------------------------------------
     def conf_text(self):
-        lines = ["include /etc/ldap/schema/%s.schema" % s for s in BASE_SCHEMA]
+        lines = ["include %s" % s for s in BASE_SCHEMA]
         lines += [
             "include %s" % SCHEMA,
             "pidfile %s/slapd.pid" % self.dir,

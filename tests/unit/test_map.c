@@ -158,7 +158,7 @@ user_entry_attributes( void **state )
 		"\"provider\":\"auth0\",\"user_id\":\"59\",\"isSocial\":false}],"
 		"\"app_metadata\":{\"plan\":\"gold\"},\"user_metadata\":{}}" );
 	assert_int_equal( auth0_map_assign_uids( &m, NULL ), AUTH0_OK );
-	assert_int_equal( auth0_map_user( &m.sn_users[0], 100042, &mc, &e ),
+	assert_int_equal( auth0_map_user( NULL, &m.sn_users[0], 100042, &mc, &e ),
 		AUTH0_OK );
 	assert_string_equal( e.en_dn, "uid=jane,ou=people,dc=example,dc=com" );
 	oc = auth0_entry_find( &e, "objectClass" );
@@ -204,7 +204,7 @@ user_entry_fallbacks( void **state )
 	/* no name, no family_name, odd uid: cn/sn fall back, home is safe */
 	add_json( &m, "{\"user_id\":\"samlp|corp|..x y\"}" );
 	assert_int_equal( auth0_map_assign_uids( &m, NULL ), AUTH0_OK );
-	assert_int_equal( auth0_map_user( &m.sn_users[0], 7, &mc, &e ),
+	assert_int_equal( auth0_map_user( NULL, &m.sn_users[0], 7, &mc, &e ),
 		AUTH0_OK );
 	assert_string_equal( auth0_entry_first( &e, "cn" ), "samlp|corp|..x y" );
 	assert_string_equal( auth0_entry_first( &e, "sn" ), "samlp|corp|..x y" );
@@ -227,7 +227,7 @@ home_never_dot_dot( void **state )
 	auth0_model_init( &m );
 	add_json( &m, "{\"user_id\":\"x\",\"username\":\"..\"}" );
 	assert_int_equal( auth0_map_assign_uids( &m, NULL ), AUTH0_OK );
-	assert_int_equal( auth0_map_user( &m.sn_users[0], 7, &mc, &e ),
+	assert_int_equal( auth0_map_user( NULL, &m.sn_users[0], 7, &mc, &e ),
 		AUTH0_OK );
 	assert_string_equal( auth0_entry_first( &e, "homeDirectory" ),
 		"/home/_." );

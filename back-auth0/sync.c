@@ -1,0 +1,497 @@
+/* sync.c - diff the mapped tenant against back-mdb and queue the writes */
+/*
+ * For each container (ou=people, groups, roles, applications): index what
+ * is stored by its Auth0 id with a fingerprint of the managed attributes,
+ * map every object of the model, and queue an add, a rename and/or a
+ * modify only where the fingerprint differs; then delete what the source
+ * no longer has.  A container whose source failed is left alone; users
+ * are only deleted when every user record was read and within
+ * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries and
+ * new ones come from counters on ou=people and ou=groups.
+ * Runs in the refresh task's thread only.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+#include <search.h>
+
+#include "back-auth0.h"
+
+/* How each container is keyed and numbered. */
+struct ouspec {
+	const char		*os_ou;
+	const char		*os_key;	/* attribute holding the id */
+	const char		*os_oc;
+	const char		*os_number;	/* uidNumber, gidNumber or NULL */
+	unsigned		os_needs;	/* AUTH0_RES_* it is built from */
+};
+
+static const struct ouspec ous[AUTH0_OU_N] = {
+	{ AUTH0_OU_PEOPLE, "auth0UserId", "auth0User", "uidNumber",
+		AUTH0_RES_USERS },
+	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
+		AUTH0_RES_USERS | AUTH0_RES_AUTHZ },
+	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
+		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ },
+	{ AUTH0_OU_APPS, "auth0ClientId", "auth0Application", NULL,
+		AUTH0_RES_USERS | AUTH0_RES_CLIENTS | AUTH0_RES_ROLES |
+		AUTH0_RES_AUTHZ },
+};
+
+const char *
+auth0_sync_ou( enum auth0_ou ou )
+{
+	return ous[ou].os_ou;
+}
+
+static int
+cmp_stored( const void *a, const void *b )
+{
+	const struct auth0_stored *x = a, *y = b;
+
+	return strcmp( x->sd_id, y->sd_id );
+}
+
+static void
+stored_free( void *p )
+{
+	struct auth0_stored *sd = p;
+
+	ch_free( sd->sd_id );
+	ch_free( sd->sd_ndn.bv_val );
+	ch_free( sd );
+}
+
+struct index_ctx {
+	struct auth0_index	*ic_ix;
+	AttributeDescription	*ic_key;
+	AttributeDescription	*ic_number;	/* NULL when not numbered */
+	const char *const	*ic_attrs;
+};
+
+static void
+index_entry( struct index_ctx *ic, Entry *e )
+{
+	struct auth0_index *ix = ic->ic_ix;
+	struct auth0_stored *sd, key;
+	Attribute *a = attr_find( e->e_attrs, ic->ic_key );
+
+	if ( a == NULL || a->a_numvals == 0 )
+		return;		/* not an entry of ours */
+	key.sd_id = a->a_vals[0].bv_val;
+	if ( tfind( &key, &ix->ix_root, cmp_stored ) ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" repeats the %s of another "
+			"entry; ignored\n", e->e_name.bv_val,
+			ic->ic_key->ad_cname.bv_val );
+		return;
+	}
+	sd = ch_calloc( 1, sizeof( *sd ) );
+	sd->sd_id = ch_strdup( a->a_vals[0].bv_val );
+	ber_dupbv( &sd->sd_ndn, &e->e_nname );
+	a = ic->ic_number ? attr_find( e->e_attrs, ic->ic_number ) : NULL;
+	if ( a && a->a_numvals > 0 )
+		lutil_atoul( &sd->sd_number, a->a_vals[0].bv_val );
+	if ( sd->sd_number > ix->ix_max_number )
+		ix->ix_max_number = sd->sd_number;
+	auth0_apply_entry_digest( e, ic->ic_attrs, sd->sd_digest );
+	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
+		stored_free( sd );
+		ix->ix_err = 1;
+		return;
+	}
+	ix->ix_count++;
+}
+
+static int
+index_cb( Operation *op, SlapReply *rs )
+{
+	if ( rs->sr_type == REP_SEARCH )
+		index_entry( op->o_callback->sc_private, rs->sr_entry );
+	return 0;
+}
+
+static void
+ou_dn( struct auth0_run *rn, enum auth0_ou ou, char *buf, size_t len )
+{
+	snprintf( buf, len, "ou=%s,%s", ous[ou].os_ou, rn->rn_mc.mc_suffix );
+}
+
+/* Reads the stored entries of one container into rn_index[ou]. */
+static int
+index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
+{
+	Operation *op = rn->rn_op;
+	slap_callback cb = { 0 };
+	SlapReply rs = { REP_RESULT };
+	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs };
+	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
+	struct berval dn, ndn = BER_BVNULL;
+	const char *text;
+	int rc;
+
+	if ( slap_str2ad( ous[ou].os_key, &ic.ic_key, &text ) ||
+			( ous[ou].os_number && slap_str2ad( ous[ou].os_number,
+				&ic.ic_number, &text ) ) )
+		return -1;
+	ou_dn( rn, ou, dnbuf, sizeof( dnbuf ) );
+	ber_str2bv( dnbuf, 0, 0, &dn );
+	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, op->o_tmpmemctx ) )
+		return -1;
+	op->o_tag = LDAP_REQ_SEARCH;
+	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	op->o_req_dn = dn;
+	op->o_req_ndn = ndn;
+	op->ors_scope = LDAP_SCOPE_ONELEVEL;
+	op->ors_deref = LDAP_DEREF_NEVER;
+	op->ors_slimit = SLAP_NO_LIMIT;
+	op->ors_tlimit = SLAP_NO_LIMIT;
+	op->ors_attrs = NULL;
+	snprintf( fbuf, sizeof( fbuf ), "(objectClass=%s)", ous[ou].os_oc );
+	ber_str2bv( fbuf, 0, 0, &op->ors_filterstr );
+	op->ors_filter = str2filter_x( op, fbuf );
+	cb.sc_response = index_cb;
+	cb.sc_private = &ic;
+	op->o_callback = &cb;
+	rc = op->o_bd->be_search( op, &rs );
+	op->o_callback = NULL;
+	filter_free_x( op, op->ors_filter, 1 );
+	op->o_tmpfree( ndn.bv_val, op->o_tmpmemctx );
+	if ( rs.sr_err == LDAP_NO_SUCH_OBJECT )
+		return 0;
+	return ( rc || rs.sr_err || ic.ic_ix->ix_err ) ? -1 : 0;
+}
+
+static struct auth0_stored *
+index_find( struct auth0_index *ix, const char *id )
+{
+	struct auth0_stored key, **p;
+
+	key.sd_id = (char *)id;
+	p = tfind( &key, &ix->ix_root, cmp_stored );
+	return p ? *p : NULL;
+}
+
+void
+auth0_sync_free( struct auth0_run *rn )
+{
+	int ou;
+
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+		tdestroy( rn->rn_index[ou].ix_root, stored_free );
+		memset( &rn->rn_index[ou], 0, sizeof( rn->rn_index[ou] ) );
+	}
+}
+
+/*
+ * A number for a new entry: the persisted counter, but never below the
+ * range nor at or below a number stored within it.  -1 when exhausted.
+ */
+static long
+next_number( unsigned long *next, unsigned long hi )
+{
+	if ( *next > hi )
+		return -1;
+	return (long)( *next )++;
+}
+
+static void
+load_counter( struct auth0_run *rn, enum auth0_ou ou, const char *attr,
+	unsigned long lo, unsigned long hi, unsigned long max_stored,
+	unsigned long *next )
+{
+	char dn[SLAP_TEXT_BUFLEN];
+
+	*next = lo;
+	ou_dn( rn, ou, dn, sizeof( dn ) );
+	auth0_apply_get_counter( rn->rn_op, dn, attr, next );
+	if ( *next < lo )
+		*next = lo;
+	if ( max_stored >= *next && max_stored <= hi )
+		*next = max_stored + 1;
+}
+
+/* Maps object idx of container ou into pe. */
+static int
+map_one( struct auth0_run *rn, enum auth0_ou ou, size_t idx, long number,
+	struct auth0_entry *pe )
+{
+	struct auth0_model *m = &rn->rn_model;
+
+	switch ( ou ) {
+	case AUTH0_OU_USERS:
+		return auth0_map_user( m, &m->sn_users[idx], number, &rn->rn_mc,
+			pe );
+	case AUTH0_OU_GROUP:
+		return auth0_map_group( m, &m->sn_groups[idx], number,
+			&rn->rn_mc, pe );
+	case AUTH0_OU_ROLE:
+		return auth0_map_role( m, &m->sn_roles[idx], number, &rn->rn_mc,
+			pe );
+	default:
+		return auth0_map_client( m, &m->sn_clients[idx], &rn->rn_mc, pe );
+	}
+}
+
+static const char *
+object_id( struct auth0_run *rn, enum auth0_ou ou, size_t idx )
+{
+	struct auth0_model *m = &rn->rn_model;
+
+	switch ( ou ) {
+	case AUTH0_OU_USERS:
+		return m->sn_users[idx].us_id;
+	case AUTH0_OU_GROUP:
+		return m->sn_groups[idx].gr_id;
+	case AUTH0_OU_ROLE:
+		return m->sn_roles[idx].ro_id;
+	default:
+		return m->sn_clients[idx].cl_id;
+	}
+}
+
+static size_t
+object_count( struct auth0_run *rn, enum auth0_ou ou )
+{
+	struct auth0_model *m = &rn->rn_model;
+	size_t n[AUTH0_OU_N] = { m->sn_nusers, m->sn_ngroups, m->sn_nroles,
+		m->sn_nclients };
+
+	return n[ou];
+}
+
+/* Number for the object: stored one, else a new one (-1: exhausted). */
+static long
+number_for( struct auth0_run *rn, enum auth0_ou ou, struct auth0_stored *sd )
+{
+	if ( ous[ou].os_number == NULL )
+		return 0;
+	if ( sd && sd->sd_number )
+		return (long)sd->sd_number;
+	if ( ou == AUTH0_OU_USERS )
+		return next_number( &rn->rn_next_uid, rn->rn_uid_hi );
+	return next_number( &rn->rn_next_gid, rn->rn_gid_hi );
+}
+
+/* Queues what the stored entry sd (or its absence) needs to become pe. */
+static void
+sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
+	struct auth0_stats *st, struct auth0_stored *sd,
+	struct auth0_entry *pe, const char *key, const char *const *attrs )
+{
+	struct berval dn, ndn = BER_BVNULL;
+	unsigned char dg[16];
+	char uuid[37];
+	int rc, moved;
+
+	if ( sd == NULL ) {
+		auth0_map_entryuuid( key, uuid );
+		if ( auth0_apply_add( ap, pe, uuid ) == 0 )
+			st->st_adds++;
+		return;
+	}
+	ber_str2bv( pe->en_dn, 0, 0, &dn );
+	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) != LDAP_SUCCESS ) {
+		st->st_errors++;
+		return;
+	}
+	moved = !bvmatch( &ndn, &sd->sd_ndn );
+	auth0_entry_digest( pe, attrs, dg );
+	if ( !moved && memcmp( dg, sd->sd_digest, 16 ) == 0 ) {
+		st->st_unchanged++;
+	} else {
+		rc = auth0_apply_update( ap, &sd->sd_ndn, pe, attrs, moved );
+		if ( rc > 0 && moved )
+			st->st_renames++;
+		else if ( rc > 0 )
+			st->st_mods++;
+		else if ( rc == 0 )
+			st->st_unchanged++;
+	}
+	ch_free( ndn.bv_val );
+}
+
+static void
+sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
+	enum auth0_ou ou, const char *const *attrs )
+{
+	struct auth0_stats *st = &rn->rn_st[ou];
+	size_t i, n = object_count( rn, ou );
+
+	st->st_objects = n;
+	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
+		const char *key = object_id( rn, ou, i );
+		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
+		long number = number_for( rn, ou, sd );
+		struct auth0_entry pe;
+
+		if ( sd )
+			sd->sd_seen = 1;
+		if ( number < 0 ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
+				"%s not imported\n", ou == AUTH0_OU_USERS ?
+				"auth0-uid-range" : "auth0-gid-range", key );
+			st->st_errors++;
+			continue;
+		}
+		if ( map_one( rn, ou, i, number, &pe ) != AUTH0_OK ) {
+			st->st_errors++;
+			continue;
+		}
+		sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		auth0_entry_free( &pe );
+		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
+			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
+				"%lu users processed\n", rn->rn_mc.mc_suffix,
+				(unsigned long)i + 1, (unsigned long)n );
+	}
+}
+
+struct delete_ctx {
+	struct auth0_apply	*dc_ap;
+	struct auth0_stats	*dc_st;
+};
+
+static void
+delete_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+	struct delete_ctx *dc = arg;
+
+	if ( ( which != postorder && which != leaf ) || sd->sd_seen )
+		return;
+	auth0_apply_delete( dc->dc_ap, &sd->sd_ndn );
+	dc->dc_st->st_dels++;
+}
+
+/* Stored users the source no longer has. */
+static unsigned long
+count_gone( struct auth0_run *rn, enum auth0_ou ou )
+{
+	size_t i, n = object_count( rn, ou ), seen = 0;
+
+	for ( i = 0; i < n; i++ )
+		if ( index_find( &rn->rn_index[ou], object_id( rn, ou, i ) ) )
+			seen++;
+	return rn->rn_index[ou].ix_count - seen;
+}
+
+/* 0 when deleting ndel users is allowed; else fills rn_err. */
+static int
+delete_guard( struct auth0_run *rn, unsigned long ndel )
+{
+	struct auth0_info *ai = rn->rn_ai;
+	unsigned long stored = rn->rn_index[AUTH0_OU_USERS].ix_count;
+	unsigned long limit = ai->ai_max_delete;
+
+	if ( ndel == 0 || rn->rn_force )
+		return 0;
+	if ( ai->ai_max_delete_pct )
+		limit = stored * ai->ai_max_delete / 100;
+	if ( ndel <= limit )
+		return 0;
+	snprintf( rn->rn_err, sizeof( rn->rn_err ), "refresh would delete "
+		"%lu of %lu users, more than auth0-max-delete %lu%s allows; "
+		"nothing written", ndel, stored, ai->ai_max_delete,
+		ai->ai_max_delete_pct ? "%" : "" );
+	return -1;
+}
+
+static const char *const *
+attrs_for( struct auth0_run *rn, enum auth0_ou ou )
+{
+	static const char *const *const lists[AUTH0_OU_N] = {
+		NULL, auth0_map_group_attrs, auth0_map_role_attrs,
+		auth0_map_client_attrs
+	};
+
+	return ou == AUTH0_OU_USERS ? rn->rn_user_attrs : lists[ou];
+}
+
+/* Loads every container's index and the id counters. */
+static int
+sync_prepare( struct auth0_run *rn )
+{
+	unsigned long maxgid;
+	int ou;
+
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
+			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
+				"the stored entries under ou=%s", ous[ou].os_ou );
+			return -1;
+		}
+	}
+	load_counter( rn, AUTH0_OU_USERS, "auth0UidNumberNext", rn->rn_uid_lo,
+		rn->rn_uid_hi, rn->rn_index[AUTH0_OU_USERS].ix_max_number,
+		&rn->rn_next_uid );
+	/* the first gid is every user's primary group: groups start after */
+	maxgid = rn->rn_index[AUTH0_OU_GROUP].ix_max_number;
+	if ( rn->rn_index[AUTH0_OU_ROLE].ix_max_number > maxgid )
+		maxgid = rn->rn_index[AUTH0_OU_ROLE].ix_max_number;
+	load_counter( rn, AUTH0_OU_GROUP, "auth0GidNumberNext",
+		rn->rn_gid_lo + 1, rn->rn_gid_hi, maxgid, &rn->rn_next_gid );
+	return 0;
+}
+
+/* Which containers this refresh may delete from; -1 when none at all. */
+static int
+deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
+{
+	unsigned failed = rn->rn_model.sn_failed;
+	int ou;
+
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ )
+		del[ou] = !( failed & ous[ou].os_needs );
+	if ( !rn->rn_model.sn_complete ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: %lu malformed user records: no "
+			"user is deleted by this refresh\n",
+			(unsigned long)rn->rn_model.sn_bad );
+		del[AUTH0_OU_USERS] = 0;
+	}
+	if ( del[AUTH0_OU_USERS] &&
+			delete_guard( rn, count_gone( rn, AUTH0_OU_USERS ) ) )
+		return -1;
+	return 0;
+}
+
+/*
+ * Brings the four containers in line with the model.  Returns the number
+ * of entries that failed to apply, or -1 when nothing was written (rn_err
+ * says why).
+ */
+int
+auth0_sync_all( struct auth0_run *rn )
+{
+	struct auth0_apply *ap;
+	unsigned long uid0, gid0;
+	int del[AUTH0_OU_N], ou, errors;
+	char dn[SLAP_TEXT_BUFLEN];
+
+	if ( sync_prepare( rn ) || deletable( rn, del ) )
+		return -1;
+	uid0 = rn->rn_next_uid;
+	gid0 = rn->rn_next_gid;
+	auth0_apply_begin( rn->rn_ai, rn->rn_op, &ap );
+	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
+		struct delete_ctx dc = { ap, &rn->rn_st[ou] };
+		if ( rn->rn_model.sn_failed & ous[ou].os_needs ) {
+			rn->rn_st[ou].st_skipped = 1;
+			continue;
+		}
+		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
+		if ( del[ou] )
+			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
+	}
+	if ( rn->rn_next_uid != uid0 ) {
+		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );
+		auth0_apply_set_counter( ap, dn, "auth0UidNumberNext",
+			rn->rn_next_uid );
+	}
+	if ( rn->rn_next_gid != gid0 ) {
+		ou_dn( rn, AUTH0_OU_GROUP, dn, sizeof( dn ) );
+		auth0_apply_set_counter( ap, dn, "auth0GidNumberNext",
+			rn->rn_next_gid );
+	}
+	errors = auth0_apply_end( ap, !slapd_shutdown );
+	return errors;
+}
