@@ -1,0 +1,85 @@
+"""model_oracle.py - expected groups, roles, applications and memberships.
+
+An independent reading of the Authorization Extension semantics (a member
+of a nested child group is a member of the parent, at any depth; mapped IdP
+groups place users; roles on a group apply to its members; roles scoped to
+an application give access to it), computed from the snapshot files, to
+compare with what slapd serves.  Membership is by user_id.
+"""
+import json
+import os
+
+import oracle
+
+
+def load(path, default):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return default
+
+
+class Tenant:
+    def __init__(self, snap):
+        with open(os.path.join(snap, "users.ndjson"), encoding="utf-8") as f:
+            self.users = oracle.selected([json.loads(line) for line in f if line.strip()])
+        self.by_id = {u["user_id"]: u for u in self.users}
+        self.roles = load(os.path.join(snap, "roles.json"), [])
+        self.clients = load(os.path.join(snap, "clients.json"), [])
+        authz = load(os.path.join(snap, "authz.json"), {})
+        self.groups = {g["_id"]: g for g in authz.get("groups", [])}
+        self.authz_roles = {r["_id"]: r for r in authz.get("roles", [])}
+        self.permissions = {p["_id"]: p for p in authz.get("permissions", [])}
+
+    def mapped(self, group):
+        out = set()
+        for m in group.get("mappings") or []:
+            for u in self.users:
+                conn = oracle.connection(u)
+                if m["groupName"] in (u.get("groups") or []) and (
+                        m["connectionName"] == conn or m["connectionName"].startswith(conn + " (")):
+                    out.add(u["user_id"])
+        return out
+
+    def group_members(self, gid):
+        seen, todo, out = {gid}, [gid], set()
+        while todo:
+            g = self.groups[todo.pop()]
+            out |= {m for m in g.get("members") or [] if m in self.by_id}
+            out |= self.mapped(g)
+            for c in g.get("nested") or []:
+                if c in self.groups and c not in seen:
+                    seen.add(c)
+                    todo.append(c)
+        return out
+
+    def reachable(self, gid):
+        seen, todo = set(), [c for c in self.groups[gid].get("nested") or [] if c in self.groups]
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            todo += [n for n in self.groups[c].get("nested") or [] if n in self.groups]
+        return seen
+
+    def in_cycle(self, gid):
+        return gid in self.reachable(gid)
+
+    def rbac_members(self, role):
+        return {m for m in role.get("members") or [] if m in self.by_id}
+
+    def authz_role_members(self, rid):
+        out = {m for m in self.authz_roles[rid].get("users") or [] if m in self.by_id}
+        for gid, g in self.groups.items():
+            if rid in (g.get("roles") or []):
+                out |= self.group_members(gid)
+        return out
+
+    def client_members(self, client_id):
+        out = set()
+        for rid, r in self.authz_roles.items():
+            if r.get("applicationId") == client_id and r.get("applicationType", "client") == "client":
+                out |= self.authz_role_members(rid)
+        return out

@@ -1,0 +1,210 @@
+"""Groups (nested, flattened, mappings), roles, applications, memberOf and
+the default queries of common LDAP clients, against a real slapd."""
+import json
+import os
+import unittest
+
+import ldap
+import ldap.filter
+
+from harness import SUFFIX, Slapd
+from model_oracle import Tenant
+
+
+def vals(attrs, name):
+    return [v.decode("utf-8") for v in attrs.get(name, [])]
+
+
+class Model(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Slapd("model").start()
+        cls.s.wait_refresh(1)
+        cls.t = Tenant(cls.s.snap)
+        cls.people = cls.s.people(["uid", "memberOf"])
+        cls.dn2id = {dn.lower(): k for k, (dn, a) in cls.people.items()}
+        cls.groups = cls.by_key("groups", "auth0GroupId")
+        cls.roles = cls.by_key("roles", "auth0RoleId")
+        cls.apps = cls.by_key("applications", "auth0ClientId")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.cleanup()
+
+    @classmethod
+    def by_key(cls, ou, key):
+        res = cls.s.search("ou=%s,%s" % (ou, SUFFIX), "(%s=*)" % key, ["*", "+"], ldap.SCOPE_ONELEVEL)
+        return {a[key][0].decode(): (dn, a) for dn, a in res}
+
+    def members(self, attrs):
+        dns = [d for d in vals(attrs, "member") if d]
+        return {self.dn2id[d.lower()] for d in dns}
+
+    def test_sample_has_the_interesting_shapes(self):
+        self.assertTrue(any(self.t.in_cycle(g) for g in self.t.groups), "a nesting cycle")
+        self.assertTrue(any(g.get("mappings") for g in self.t.groups.values()), "a mapping")
+        self.assertTrue(any(self.t.mapped(g) for g in self.t.groups.values()), "a mapped user")
+        depth = max(len(self.t.reachable(g)) for g in self.t.groups)
+        self.assertGreaterEqual(depth, 2, "nesting deeper than one level")
+
+    def test_groups_flattened(self):
+        self.assertEqual(set(self.groups), set(self.t.groups))
+        for gid, (dn, a) in self.groups.items():
+            want = self.t.group_members(gid)
+            self.assertEqual(self.members(a), want, dn)
+            self.assertEqual(sorted(vals(a, "uniqueMember")), sorted(d for d in vals(a, "member") if d)
+                             if want else [])
+            uids = {vals(self.people[u][1], "uid")[0] for u in want}
+            self.assertEqual(set(vals(a, "memberUid")), uids, dn)
+            name = self.t.groups[gid]["name"]
+            self.assertIn(vals(a, "cn")[0], (name, "%s (%s)" % (name, gid)))
+
+    def test_nested_and_role_references(self):
+        for gid, (dn, a) in self.groups.items():
+            nested = {self.groups_dn_to_id(d) for d in vals(a, "auth0NestedGroup")}
+            self.assertEqual(nested, {c for c in self.t.groups[gid].get("nested") or [] if c in self.t.groups})
+            roles = {self.role_dn_to_id(d) for d in vals(a, "auth0RoleRef")}
+            self.assertEqual(roles, {r for r in self.t.groups[gid].get("roles") or [] if r in self.t.authz_roles})
+
+    def groups_dn_to_id(self, dn):
+        return next(k for k, (d, a) in self.groups.items() if d.lower() == dn.lower())
+
+    def role_dn_to_id(self, dn):
+        return next(k for k, (d, a) in self.roles.items() if d.lower() == dn.lower())
+
+    def test_cycle_reported(self):
+        n = sum(1 for g in self.t.groups if self.t.in_cycle(g))
+        self.assertIn("%d group(s) nest themselves (a cycle)" % n, self.s.log_text())
+
+    def test_roles(self):
+        self.assertEqual(set(self.roles), {r["id"] for r in self.t.roles} | set(self.t.authz_roles))
+        for role in self.t.roles:
+            dn, a = self.roles[role["id"]]
+            self.assertEqual(self.members(a), self.t.rbac_members(role), dn)
+            self.assertEqual(vals(a, "auth0RoleSource"), ["rbac"])
+            self.assertEqual(set(vals(a, "auth0Permission")),
+                             {p["permission_name"] for p in role.get("permissions") or []})
+        for rid, role in self.t.authz_roles.items():
+            dn, a = self.roles[rid]
+            self.assertEqual(self.members(a), self.t.authz_role_members(rid), dn)
+            self.assertEqual(vals(a, "auth0RoleSource"), ["authz"])
+            self.assertEqual(set(vals(a, "auth0Permission")),
+                             {self.t.permissions[p]["name"] for p in role.get("permissions") or []
+                              if p in self.t.permissions})
+            if role.get("applicationId") in self.apps:
+                self.assertEqual(vals(a, "auth0ApplicationRef"), [self.apps[role["applicationId"]][0]])
+
+    def test_role_dns_unique_when_names_clash(self):
+        cns = [vals(a, "cn")[0].lower() for dn, a in self.roles.values()]
+        self.assertEqual(len(cns), len(set(cns)))
+        names = [r["name"].lower() for r in self.t.roles] + [r["name"].lower() for r in self.t.authz_roles.values()]
+        self.assertLess(len(set(names)), len(names), "the sample should have two roles with one name")
+        for dn, a in self.roles.values():
+            rid = vals(a, "auth0RoleId")[0]
+            if rid in self.t.authz_roles and any(r["name"].lower() == self.t.authz_roles[rid]["name"].lower()
+                                                 for r in self.t.roles):
+                self.assertEqual(vals(a, "cn")[0], "%s (%s)" % (self.t.authz_roles[rid]["name"], rid))
+
+    def test_applications(self):
+        self.assertEqual(set(self.apps), {c["client_id"] for c in self.t.clients})
+        for c in self.t.clients:
+            dn, a = self.apps[c["client_id"]]
+            self.assertEqual(self.members(a), self.t.client_members(c["client_id"]), dn)
+            if c.get("app_type"):
+                self.assertEqual(vals(a, "auth0AppType"), [c["app_type"]])
+        self.assertTrue(any(self.t.client_members(c["client_id"]) for c in self.t.clients),
+                        "some application should be reached through group -> role -> app")
+
+    def test_member_of_consistent(self):
+        expect = {k: set() for k in self.people}
+        for ents in (self.groups, self.roles, self.apps):
+            for dn, a in ents.values():
+                for u in self.members(a):
+                    expect[u].add(dn.lower())
+        for k, (dn, a) in self.people.items():
+            self.assertEqual({d.lower() for d in vals(a, "memberOf")}, expect[k], dn)
+
+    def test_member_of_filter_and_compare(self):
+        c = self.s.conn()
+        for gid, (gdn, a) in list(self.groups.items()):
+            res = c.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL,
+                             "(memberOf=%s)" % ldap.filter.escape_filter_chars(gdn), ["1.1"])
+            self.assertEqual({self.dn2id[d.lower()] for d, _ in res}, self.members(a), gdn)
+            for u in self.members(a):
+                self.assertTrue(c.compare_s(self.people[u][0], "memberOf", gdn.encode()))
+        c.unbind_s()
+
+    def test_client_default_filters(self):
+        c = self.s.conn()
+        # sssd / nslcd / Grafana: posixGroup with memberUid and gidNumber
+        res = c.search_s(SUFFIX, ldap.SCOPE_SUBTREE, "(objectClass=posixGroup)", ["cn", "gidNumber", "memberUid"])
+        self.assertEqual(len(res), len(self.groups) + len(self.roles))
+        self.assertTrue(all("gidNumber" in a for dn, a in res))
+        some = next(u for u in self.people if vals(self.people[u][1], "memberOf"))
+        dn, a = self.people[some]
+        uid = vals(a, "uid")[0]
+        res = c.search_s("ou=groups," + SUFFIX, ldap.SCOPE_SUBTREE,
+                         "(&(objectClass=posixGroup)(memberUid=%s))" % ldap.filter.escape_filter_chars(uid), ["cn"])
+        want = {g for g, (gdn, ga) in self.groups.items() if some in self.members(ga)}
+        self.assertEqual(len(res), len(want))
+        # GitLab / Nextcloud / Keycloak: groupOfNames with member
+        res = c.search_s(SUFFIX, ldap.SCOPE_SUBTREE,
+                         "(&(objectClass=groupOfNames)(member=%s))" % ldap.filter.escape_filter_chars(dn), ["cn"])
+        self.assertEqual({d.lower() for d, _ in res}, {d.lower() for d in vals(a, "memberOf")})
+        # Jenkins / Apache: uniqueMember
+        res = c.search_s(SUFFIX, ldap.SCOPE_SUBTREE,
+                         "(uniqueMember=%s)" % ldap.filter.escape_filter_chars(dn), ["cn"])
+        self.assertEqual({d.lower() for d, _ in res}, {d.lower() for d in vals(a, "memberOf")})
+        c.unbind_s()
+
+    def test_gid_numbers_unique_and_outside_primary(self):
+        gids = [int(vals(a, "gidNumber")[0]) for ents in (self.groups, self.roles) for dn, a in ents.values()]
+        self.assertEqual(len(gids), len(set(gids)))
+        self.assertTrue(all(100000 < g <= 199999 for g in gids))
+
+
+class ModelChanges(unittest.TestCase):
+    def setUp(self):
+        self.s = Slapd("modelchg").start()
+        self.s.wait_refresh(1)
+
+    def tearDown(self):
+        self.s.cleanup()
+
+    def gids(self):
+        res = self.s.search(SUFFIX, "(|(auth0GroupId=*)(auth0RoleId=*))", ["gidNumber", "auth0GroupId", "auth0RoleId"])
+        return {(a.get("auth0GroupId") or a.get("auth0RoleId"))[0]: a["gidNumber"][0] for dn, a in res}
+
+    def test_gids_stable_across_restart(self):
+        before = self.gids()
+        self.s.stop()
+        self.s.start()
+        self.s.wait_refresh(2)
+        self.assertEqual(self.gids(), before)
+
+    def test_membership_change_touches_only_affected_entries(self):
+        path = os.path.join(self.s.snap, "authz.json")
+        with open(path, encoding="utf-8") as f:
+            authz = json.load(f)
+        t = Tenant(self.s.snap)
+        leaf = next(g for g in authz["groups"] if not g.get("nested") and not t.in_cycle(g["_id"]))
+        newcomer = next(u["user_id"] for u in t.users if u["user_id"] not in t.group_members(leaf["_id"]))
+        leaf.setdefault("members", []).append(newcomer)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(authz, f)
+        csn = lambda: {dn: a["entryCSN"][0] for dn, a in self.s.search(SUFFIX, "(objectClass=*)", ["entryCSN"])}
+        before = csn()
+        r = self.s.refresh_now()
+        after = csn()
+        changed = {dn for dn in after if before.get(dn) != after[dn]}
+        t2 = Tenant(self.s.snap)
+        # the groups (and their roles/apps) that gained the user, and the user
+        self.assertIn(self.s.people()[newcomer][0], changed)
+        self.assertEqual(r["modified"], 1)
+        self.assertTrue(all(",ou=people," not in dn or dn == self.s.people()[newcomer][0] for dn in changed))
+        gained = {g for g in t2.groups if newcomer in t2.group_members(g) and newcomer not in t.group_members(g)}
+        self.assertTrue(gained)
+
+
+if __name__ == "__main__":
+    unittest.main()
