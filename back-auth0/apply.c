@@ -27,6 +27,7 @@ struct auth0_write {
 struct auth0_apply {
 	struct auth0_info	*ap_ai;
 	Operation		*ap_op;
+	OpExtra			ap_mark;	/* "our own write" (readonly.c) */
 	struct auth0_write	*ap_q;
 	int			ap_nq;
 	unsigned long		ap_errors;
@@ -48,6 +49,7 @@ auth0_apply_begin( struct auth0_info *ai, Operation *op,
 	ap->ap_ai = ai;
 	ap->ap_op = op;
 	ap->ap_q = ch_calloc( ai->ai_batch, sizeof( *ap->ap_q ) );
+	auth0_readonly_mark( op, &ap->ap_mark );
 	*app = ap;
 	return 0;
 }
@@ -258,6 +260,7 @@ auth0_apply_end( struct auth0_apply *ap, int commit )
 	for ( i = 0; i < ap->ap_nq; i++ )
 		write_free( &ap->ap_q[i] );
 	errors = (int)ap->ap_errors;
+	auth0_readonly_unmark( ap->ap_op, &ap->ap_mark );
 	ch_free( ap->ap_q );
 	ch_free( ap );
 	return errors;

@@ -55,6 +55,8 @@ struct auth0_info {
 	char			*ai_snapshot_dir;
 	char			**ai_connections;	/* NULL-terminated */
 	int			ai_nconnections;
+	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */
+	int			ai_nrules;
 	time_t			ai_refresh_interval;	/* 0 = at start only */
 	unsigned long		ai_uid_lo, ai_uid_hi;
 	unsigned long		ai_gid_lo, ai_gid_hi;
@@ -106,7 +108,9 @@ struct auth0_run {
 	struct auth0_mapconf	rn_mc;
 	struct auth0_index	rn_index[AUTH0_OU_N];
 	struct auth0_stats	rn_st[AUTH0_OU_N];
-	const char *const	*rn_user_attrs;	/* compared on users */
+	const char		**rn_user_attrs;	/* compared on users */
+	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
+	int			rn_nrules;
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	int			rn_force;

@@ -27,7 +27,8 @@ enum {
 	AUTH0_CF_GIDRANGE,
 	AUTH0_CF_MAXDELETE,
 	AUTH0_CF_REFRESHNOW,
-	AUTH0_CF_FORCEDELETE
+	AUTH0_CF_FORCEDELETE,
+	AUTH0_CF_MAPATTR
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -81,6 +82,12 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'TRUE lets the next refresh delete beyond olcAuth0MaxDelete' "
 	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
 	  NULL, NULL },
+	{ "auth0-map-attribute", "attribute> <jsonpath", 3, 3, 0,
+	  ARG_MAGIC|AUTH0_CF_MAPATTR, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "9 NAME 'olcAuth0MapAttribute' "
+	  "DESC 'LDAP attribute filled from a JSON path of the user' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -90,7 +97,8 @@ static ConfigOCs auth0_ocs[] = {
 	  "SUP olcOverlayConfig "
 	  "MAY ( olcAuth0SnapshotDir $ olcAuth0Connection $ "
 	  "olcAuth0RefreshInterval $ olcAuth0UidRange $ olcAuth0GidRange $ "
-	  "olcAuth0MaxDelete $ olcAuth0RefreshNow $ olcAuth0ForceDelete ) )",
+	  "olcAuth0MaxDelete $ olcAuth0RefreshNow $ olcAuth0ForceDelete $ "
+	  "olcAuth0MapAttribute ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -190,6 +198,16 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 			return 1;
 		c->value_int = 1;
 		break;
+	case AUTH0_CF_MAPATTR:
+		if ( ai->ai_nrules == 0 )
+			return 1;
+		for ( i = 0; i < ai->ai_nrules; i++ ) {
+			char line[512];
+			snprintf( line, sizeof( line ), "%s %s",
+				ai->ai_rules[i].mr_attr, ai->ai_rules[i].mr_path );
+			emit_str( c, line );
+		}
+		break;
 	default:
 		return 1;	/* auth0-refresh-now is an action, never stored */
 	}
@@ -220,6 +238,28 @@ connections_delete( struct auth0_info *ai, int valx )
 		( ai->ai_nconnections - valx ) * sizeof( char * ) );
 	if ( --ai->ai_nconnections == 0 )
 		connections_clear( ai );
+}
+
+static void
+rules_delete( struct auth0_info *ai, int valx )
+{
+	int i, from = valx, to = valx + 1;
+
+	if ( valx < 0 || valx >= ai->ai_nrules ) {
+		from = 0;
+		to = ai->ai_nrules;
+	}
+	for ( i = from; i < to; i++ ) {
+		ch_free( ai->ai_rules[i].mr_attr );
+		ch_free( ai->ai_rules[i].mr_path );
+	}
+	memmove( &ai->ai_rules[from], &ai->ai_rules[to],
+		( ai->ai_nrules - to ) * sizeof( *ai->ai_rules ) );
+	ai->ai_nrules -= to - from;
+	if ( ai->ai_nrules == 0 ) {
+		ch_free( ai->ai_rules );
+		ai->ai_rules = NULL;
+	}
 }
 
 static int
@@ -254,6 +294,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_REFRESHNOW:
 		break;
+	case AUTH0_CF_MAPATTR:
+		rules_delete( ai, c->valx );
+		break;
 	default:
 		return 1;
 	}
@@ -275,6 +318,40 @@ set_connection( ConfigArgs *c, struct auth0_info *ai, const char *name )
 		( ai->ai_nconnections + 2 ) * sizeof( char * ) );
 	ai->ai_connections[ai->ai_nconnections++] = ch_strdup( name );
 	ai->ai_connections[ai->ai_nconnections] = NULL;
+	return 0;
+}
+
+/* Attributes the module owns: no rule may fill them. */
+static const char *const auth0_reserved_attrs[] = {
+	"objectClass", "uid", "memberOf", "auth0UserId", "cn", "sn",
+	"homeDirectory", NULL
+};
+
+static int
+set_map_rule( ConfigArgs *c, struct auth0_info *ai )
+{
+	AttributeDescription *ad = NULL;
+	const char *text = NULL;
+	int i;
+
+	if ( slap_str2ad( c->argv[1], &ad, &text ) != LDAP_SUCCESS )
+		return cf_error( c, "%s: attribute \"%s\" is not in the schema",
+			c->argv[1] );
+	if ( is_at_operational( ad->ad_type ) )
+		return cf_error( c, "%s: \"%s\" is an operational attribute",
+			c->argv[1] );
+	for ( i = 0; auth0_reserved_attrs[i]; i++ )
+		if ( strcasecmp( ad->ad_cname.bv_val, auth0_reserved_attrs[i] ) == 0 )
+			return cf_error( c, "%s: \"%s\" is set by the module itself",
+				c->argv[1] );
+	if ( !auth0_path_valid( c->argv[2] ) )
+		return cf_error( c, "%s: \"%s\" is not a JSON path like "
+			"app_metadata.employee_id", c->argv[2] );
+	ai->ai_rules = ch_realloc( ai->ai_rules,
+		( ai->ai_nrules + 1 ) * sizeof( *ai->ai_rules ) );
+	ai->ai_rules[ai->ai_nrules].mr_attr = ch_strdup( ad->ad_cname.bv_val );
+	ai->ai_rules[ai->ai_nrules].mr_path = ch_strdup( c->argv[2] );
+	ai->ai_nrules++;
 	return 0;
 }
 
@@ -343,6 +420,8 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	case AUTH0_CF_MAXDELETE:
 		return set_max_delete( c, ai, arg );
+	case AUTH0_CF_MAPATTR:
+		return set_map_rule( c, ai );
 	}
 	return 1;
 }
@@ -391,6 +470,7 @@ auth0_config_free( struct auth0_info *ai )
 	ch_free( ai->ai_snapshot_dir );
 	ai->ai_snapshot_dir = NULL;
 	connections_clear( ai );
+	rules_delete( ai, -1 );
 }
 
 int

@@ -100,6 +100,20 @@ auth0_entry_add( struct auth0_entry *e, const char *name, const char *value )
 	return AUTH0_OK;
 }
 
+/* 1 when attribute name already holds value (exactly). */
+int
+auth0_entry_has( const struct auth0_entry *e, const char *name,
+	const char *value )
+{
+	struct auth0_eattr *a = auth0_entry_find( e, name );
+	int i;
+
+	for ( i = 0; a && i < a->ea_nvals; i++ )
+		if ( strcmp( a->ea_vals[i], value ) == 0 )
+			return 1;
+	return 0;
+}
+
 /* 1 when both hold the same values in the same order. */
 int
 auth0_eattr_equal( const struct auth0_eattr *a, const struct auth0_eattr *b )

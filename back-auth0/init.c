@@ -151,12 +151,39 @@ auth0_db_destroy( BackendDB *be, ConfigReply *cr )
 	return 0;
 }
 
+/*
+ * The Active Directory "in chain" rule (LDAP_MATCHING_RULE_IN_CHAIN) on
+ * member and memberOf.  Both hold the flattened membership already, so
+ * the rule is DN equality here and answers as the flattened attributes.
+ */
+static slap_mrule_defs_rec auth0_inchain = {
+	"( 1.2.840.113556.1.4.1941 NAME 'inChainMatch' "
+	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )",
+	SLAP_MR_EQUALITY | SLAP_MR_EXT, NULL,
+	NULL, dnNormalize, dnMatch, NULL, NULL, NULL
+};
+
+static int
+auth0_inchain_register( void )
+{
+	if ( mr_find( "1.2.840.113556.1.4.1941" ) != NULL )
+		return 0;	/* another module provides it */
+	if ( register_matching_rule( &auth0_inchain ) != 0 ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot register the in-chain "
+			"matching rule 1.2.840.113556.1.4.1941\n" );
+		return -1;
+	}
+	return 0;
+}
+
 int
 auth0_initialize( void )
 {
 	int rc;
 
 	if ( auth0_version_check() != 0 )
+		return -1;
+	if ( auth0_inchain_register() != 0 )
 		return -1;
 	/* before any refresh thread runs; libcurl must be thread-safe here */
 	if ( curl_global_init( CURL_GLOBAL_DEFAULT ) != CURLE_OK ) {
@@ -170,6 +197,10 @@ auth0_initialize( void )
 	auth0.on_bi.bi_db_close = auth0_db_close;
 	auth0.on_bi.bi_db_destroy = auth0_db_destroy;
 	auth0.on_bi.bi_db_config = auth0_db_config;
+	auth0.on_bi.bi_op_add = auth0_op_write;
+	auth0.on_bi.bi_op_modify = auth0_op_write;
+	auth0.on_bi.bi_op_modrdn = auth0_op_write;
+	auth0.on_bi.bi_op_delete = auth0_op_write;
 
 	rc = auth0_config_init( &auth0 );
 	if ( rc )

@@ -391,20 +391,42 @@ user_auth0( const struct auth0_user *u, struct auth0_entry *e )
 }
 
 static int
-user_posix( const struct auth0_user *u, long uidnumber,
-	const struct auth0_mapconf *mc, struct auth0_entry *e )
+user_posix( const struct auth0_model *m, const struct auth0_user *u,
+	long uidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
 {
 	char *home = home_dir( mc->mc_home_prefix, u->us_uid );
+	long gid = m ? auth0_user_mapped_number( m, u, "gidNumber" ) : -1;
 	int rc = 0;
 
 	if ( home == NULL )
 		return AUTH0_ERR_NOMEM;
 	rc |= add_long( e, "uidNumber", uidnumber );
-	rc |= add_long( e, "gidNumber", mc->mc_gid_default );
+	rc |= add_long( e, "gidNumber", gid > 0 ? gid : mc->mc_gid_default );
 	rc |= auth0_entry_add( e, "homeDirectory", home );
 	rc |= add_opt( e, "loginShell", mc->mc_shell );
 	free( home );
 	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* auth0-map-attribute values; uidNumber and gidNumber are overrides. */
+static int
+user_mapped( const struct auth0_model *m, const struct auth0_user *u,
+	struct auth0_entry *e )
+{
+	size_t i;
+	char **v;
+	int rc = 0;
+
+	for ( i = 0; u->us_mapped && i < m->sn_nrules; i++ ) {
+		const char *attr = m->sn_rules[i].mr_attr;
+		if ( strcasecmp( attr, "uidNumber" ) == 0 ||
+				strcasecmp( attr, "gidNumber" ) == 0 )
+			continue;
+		for ( v = u->us_mapped[i]; *v && !rc; v++ )
+			if ( !auth0_entry_has( e, attr, *v ) )
+				rc = auth0_entry_add( e, attr, *v );
+	}
+	return rc;
 }
 
 /* memberOf: every group (transitive), role and application of u. */
@@ -450,7 +472,9 @@ auth0_map_user( const struct auth0_model *m, const struct auth0_user *u,
 	if ( rc == AUTH0_OK )
 		rc = user_auth0( u, e );
 	if ( rc == AUTH0_OK )
-		rc = user_posix( u, uidnumber, mc, e );
+		rc = user_posix( m, u, uidnumber, mc, e );
+	if ( rc == AUTH0_OK && m )
+		rc = user_mapped( m, u, e );
 	if ( rc == AUTH0_OK && m )
 		rc = user_memberof( m, u, mc, e );
 	if ( rc )

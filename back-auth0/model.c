@@ -23,6 +23,8 @@ auth0_model_init( struct auth0_model *m )
 void
 auth0_user_free( struct auth0_user *u )
 {
+	size_t i;
+
 	free( u->us_id );
 	free( u->us_connection );
 	free( u->us_email );
@@ -40,6 +42,9 @@ auth0_user_free( struct auth0_user *u )
 	free( u->us_uid );
 	auth0_strv_free( u->us_idp_groups );
 	free( u->us_memberof );
+	for ( i = 0; u->us_mapped && u->us_mapped[i]; i++ )
+		auth0_strv_free( u->us_mapped[i] );
+	free( u->us_mapped );
 	memset( u, 0, sizeof( *u ) );
 }
 
@@ -214,6 +219,49 @@ model_grow( struct auth0_model *m )
 	return AUTH0_OK;
 }
 
+/* One vector of values per auth0-map-attribute rule (NULL-terminated). */
+static int
+user_map_rules( const struct auth0_model *m, const cJSON *obj,
+	struct auth0_user *u )
+{
+	size_t i;
+
+	u->us_mapped = calloc( m->sn_nrules + 1, sizeof( char ** ) );
+	if ( u->us_mapped == NULL )
+		return -1;
+	for ( i = 0; i < m->sn_nrules; i++ ) {
+		u->us_mapped[i] = auth0_json_path_values( obj,
+			m->sn_rules[i].mr_path );
+		if ( u->us_mapped[i] == NULL )
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The number a rule maps to attr (uidNumber, gidNumber) for u: the first
+ * value when it is a plain decimal in 1..2147483647, else -1.
+ */
+long
+auth0_user_mapped_number( const struct auth0_model *m,
+	const struct auth0_user *u, const char *attr )
+{
+	size_t i;
+	char *end;
+	long v;
+
+	for ( i = 0; u->us_mapped && i < m->sn_nrules; i++ ) {
+		const char *s = u->us_mapped[i][0];
+		if ( strcasecmp( m->sn_rules[i].mr_attr, attr ) || s == NULL )
+			continue;
+		if ( *s < '0' || *s > '9' )
+			return -1;
+		v = strtol( s, &end, 10 );
+		return ( *end || v < 1 || v > 2147483647L ) ? -1 : v;
+	}
+	return -1;
+}
+
 /*
  * Adds the user if its connection is selected.  A record that cannot be
  * parsed is counted in sn_bad, marks the model incomplete and is reported
@@ -236,6 +284,11 @@ auth0_model_add_user( struct auth0_model *m, const cJSON *obj,
 		m->sn_skipped++;
 		auth0_user_free( &u );
 		return AUTH0_OK;
+	}
+	if ( m->sn_nrules && user_map_rules( m, obj, &u ) ) {
+		auth0_user_free( &u );
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		return AUTH0_ERR_NOMEM;
 	}
 	if ( m->sn_nusers == m->sn_cap && model_grow( m ) ) {
 		auth0_user_free( &u );

@@ -52,10 +52,17 @@ struct auth0_user {
 	int	us_email_verified;	/* AUTH0_UNSET, 0 or 1 */
 	int	us_blocked;
 	char	**us_idp_groups;	/* "groups" of the IdP profile */
+	char	***us_mapped;		/* per sn_rules entry, values */
 	char	*us_uid;		/* chosen by auth0_map_assign_uids() */
 	int	us_uid_fallback;	/* 1 when a collision forced user_id */
 	struct auth0_ref *us_memberof;	/* set by auth0_flatten() */
 	size_t	us_nmemberof;
+};
+
+/* auth0-map-attribute: an LDAP attribute filled from a JSON path. */
+struct auth0_maprule {
+	char	*mr_attr;
+	char	*mr_path;	/* dotted: app_metadata.employee_id */
 };
 
 /* What a user is a member of: a group, role or client, by index. */
@@ -141,6 +148,8 @@ struct auth0_model {
 	size_t			sn_bad;		/* malformed records */
 	int			sn_complete;	/* every user record was read */
 	unsigned		sn_failed;	/* AUTH0_RES_* not fetched whole */
+	const struct auth0_maprule *sn_rules;	/* set before reading */
+	size_t			sn_nrules;
 	auth0_warn_fn		*sn_warn;	/* optional */
 	void			*sn_warn_arg;
 };
@@ -202,6 +211,10 @@ int auth0_model_add_user( struct auth0_model *m, const struct cJSON *obj,
 int auth0_user_parse( const struct cJSON *obj, struct auth0_user *u,
 	char *errbuf );
 void auth0_user_free( struct auth0_user *u );
+char **auth0_json_path_values( const struct cJSON *obj, const char *path );
+int auth0_path_valid( const char *path );
+long auth0_user_mapped_number( const struct auth0_model *m,
+	const struct auth0_user *u, const char *attr );
 int auth0_model_add_rbac_roles( struct auth0_model *m,
 	const struct cJSON *arr, char *errbuf );
 int auth0_model_add_clients( struct auth0_model *m, const struct cJSON *arr,
@@ -256,6 +269,8 @@ int auth0_entry_add( struct auth0_entry *e, const char *name,
 	const char *value );
 struct auth0_eattr *auth0_entry_find( const struct auth0_entry *e,
 	const char *name );
+int auth0_entry_has( const struct auth0_entry *e, const char *name,
+	const char *value );
 const char *auth0_entry_first( const struct auth0_entry *e,
 	const char *name );
 int auth0_eattr_equal( const struct auth0_eattr *a,

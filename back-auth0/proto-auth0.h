@@ -36,6 +36,11 @@ int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 int auth0_apply_entry_digest( Entry *e, const char *const *names,
 	unsigned char out[16] );
 
+/* readonly.c */
+extern BI_op_add	auth0_op_write;
+void auth0_readonly_mark( Operation *op, OpExtra *oex );
+void auth0_readonly_unmark( Operation *op, OpExtra *oex );
+
 /* sync.c */
 int auth0_sync_all( struct auth0_run *rn );
 void auth0_sync_free( struct auth0_run *rn );

@@ -71,25 +71,32 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	return rc;
 }
 
-/* memberOf is only compared when every resource it comes from was read. */
-static const char *const *
+/*
+ * The user attributes this run compares: the mapper's, without memberOf
+ * when a resource it comes from failed, plus the auth0-map-attribute ones.
+ */
+static const char **
 user_attrs( struct auth0_run *rn )
 {
-	static const char *const *partial;
-	static const char *list[64];
-	size_t i, n = 0;
+	int partial = rn->rn_model.sn_failed & ( AUTH0_RES_ROLES |
+		AUTH0_RES_CLIENTS | AUTH0_RES_AUTHZ );
+	const char **list;
+	size_t i, n = 0, j;
 
-	if ( !( rn->rn_model.sn_failed & ( AUTH0_RES_ROLES | AUTH0_RES_CLIENTS |
-			AUTH0_RES_AUTHZ ) ) )
-		return auth0_map_user_attrs;
-	if ( partial == NULL ) {
-		for ( i = 0; auth0_map_user_attrs[i] && n < 63; i++ )
-			if ( strcasecmp( auth0_map_user_attrs[i], "memberOf" ) )
-				list[n++] = auth0_map_user_attrs[i];
-		list[n] = NULL;
-		partial = list;
+	for ( i = 0; auth0_map_user_attrs[i]; i++ )
+		;
+	list = ch_calloc( i + rn->rn_nrules + 1, sizeof( char * ) );
+	for ( i = 0; auth0_map_user_attrs[i]; i++ )
+		if ( !partial || strcasecmp( auth0_map_user_attrs[i], "memberOf" ) )
+			list[n++] = auth0_map_user_attrs[i];
+	for ( i = 0; i < (size_t)rn->rn_nrules; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( list[j], rn->rn_rules[i].mr_attr ) )
+				break;
+		if ( j == n )
+			list[n++] = rn->rn_rules[i].mr_attr;
 	}
-	return partial;
+	return list;
 }
 
 static void
@@ -147,6 +154,14 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	rn->rn_gid_lo = ai->ai_gid_lo;
 	rn->rn_gid_hi = ai->ai_gid_hi;
 	rn->rn_mc.mc_gid_default = (long)ai->ai_gid_lo;
+	rn->rn_nrules = ai->ai_nrules;
+	rn->rn_rules = ch_calloc( ai->ai_nrules + 1, sizeof( *rn->rn_rules ) );
+	for ( i = 0; i < ai->ai_nrules; i++ ) {
+		rn->rn_rules[i].mr_attr = ch_strdup( ai->ai_rules[i].mr_attr );
+		rn->rn_rules[i].mr_path = ch_strdup( ai->ai_rules[i].mr_path );
+	}
+	rn->rn_model.sn_rules = rn->rn_rules;
+	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
 }
@@ -252,6 +267,12 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		( t1.tv_usec - t0.tv_usec ) / 1000 ) );
 	run_finish( rn, ok, rn->rn_force );
 	auth0_model_free( &rn->rn_model );
+	for ( i = 0; i < rn->rn_nrules; i++ ) {
+		ch_free( rn->rn_rules[i].mr_attr );
+		ch_free( rn->rn_rules[i].mr_path );
+	}
+	ch_free( rn->rn_rules );
+	ch_free( rn->rn_user_attrs );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
 	ch_free( conns );

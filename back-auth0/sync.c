@@ -261,10 +261,20 @@ object_count( struct auth0_run *rn, enum auth0_ou ou )
 
 /* Number for the object: stored one, else a new one (-1: exhausted). */
 static long
-number_for( struct auth0_run *rn, enum auth0_ou ou, struct auth0_stored *sd )
+number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
+	struct auth0_stored *sd )
 {
+	long mapped;
+
 	if ( ous[ou].os_number == NULL )
 		return 0;
+	if ( ou == AUTH0_OU_USERS ) {
+		/* an id given in metadata (auth0-map-attribute) wins */
+		mapped = auth0_user_mapped_number( &rn->rn_model,
+			&rn->rn_model.sn_users[idx], "uidNumber" );
+		if ( mapped > 0 )
+			return mapped;
+	}
 	if ( sd && sd->sd_number )
 		return (long)sd->sd_number;
 	if ( ou == AUTH0_OU_USERS )
@@ -321,7 +331,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
 		const char *key = object_id( rn, ou, i );
 		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
-		long number = number_for( rn, ou, sd );
+		long number = number_for( rn, ou, i, sd );
 		struct auth0_entry pe;
 
 		if ( sd )
@@ -404,7 +414,8 @@ attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 		auth0_map_client_attrs
 	};
 
-	return ou == AUTH0_OU_USERS ? rn->rn_user_attrs : lists[ou];
+	return ou == AUTH0_OU_USERS ? (const char *const *)rn->rn_user_attrs :
+		lists[ou];
 }
 
 /* Loads every container's index and the id counters. */

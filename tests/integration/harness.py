@@ -104,7 +104,7 @@ class Slapd:
         for key, val in self.directives.items():
             vals = val if isinstance(val, list) else [val]
             for v in vals:
-                lines.append('%s "%s"' % (key, v) if " " in str(v) else "%s %s" % (key, v))
+                lines.append("%s %s" % (key, v))   # quote in the value where needed
         return "\n".join(lines) + "\n"
 
     def write_conf(self):

@@ -157,6 +157,49 @@ class Model(unittest.TestCase):
         self.assertEqual({d.lower() for d, _ in res}, {d.lower() for d in vals(a, "memberOf")})
         c.unbind_s()
 
+    def test_in_chain_matching_rule(self):
+        c = self.s.conn()
+        for gid, (gdn, a) in self.groups.items():
+            f = ldap.filter.escape_filter_chars(gdn)
+            chain = c.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL,
+                               "(memberOf:1.2.840.113556.1.4.1941:=%s)" % f, ["1.1"])
+            plain = c.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL, "(memberOf=%s)" % f, ["1.1"])
+            self.assertEqual(sorted(d for d, _ in chain), sorted(d for d, _ in plain), gdn)
+            self.assertEqual({self.dn2id[d.lower()] for d, _ in chain}, self.t.group_members(gid))
+        some = next(u for u in self.people if vals(self.people[u][1], "memberOf"))
+        udn = self.people[some][0]
+        res = c.search_s(SUFFIX, ldap.SCOPE_SUBTREE, "(member:1.2.840.113556.1.4.1941:=%s)"
+                         % ldap.filter.escape_filter_chars(udn), ["1.1"])
+        self.assertEqual({d.lower() for d, _ in res}, {d.lower() for d in vals(self.people[some][1], "memberOf")})
+        c.unbind_s()
+
+    def test_imported_tree_is_read_only(self):
+        c = self.s.conn()     # even the rootdn
+        udn = next(iter(self.people.values()))[0]
+        gdn = next(iter(self.groups.values()))[0]
+        attempts = [
+            lambda: c.modify_s(udn, [(ldap.MOD_REPLACE, "cn", [b"x"])]),
+            lambda: c.delete_s(gdn),
+            lambda: c.add_s("uid=intruder,ou=people," + SUFFIX,
+                            [("objectClass", [b"inetOrgPerson"]), ("uid", [b"intruder"]),
+                             ("cn", [b"i"]), ("sn", [b"i"])]),
+            lambda: c.rename_s(udn, "uid=renamed"),
+            lambda: c.delete_s("ou=roles," + SUFFIX),
+        ]
+        for attempt in attempts:
+            with self.assertRaises(ldap.UNWILLING_TO_PERFORM) as cm:
+                attempt()
+            self.assertIn("read-only", cm.exception.args[0].get("info", ""))
+        # the rest of the database stays writable, but not into the tree
+        c.add_s("ou=services," + SUFFIX, [("objectClass", [b"organizationalUnit"]), ("ou", [b"services"])])
+        c.add_s("cn=svc,ou=services," + SUFFIX, [("objectClass", [b"organizationalRole"]), ("cn", [b"svc"])])
+        c.modify_s("cn=svc,ou=services," + SUFFIX, [(ldap.MOD_ADD, "description", [b"ok"])])
+        with self.assertRaises(ldap.UNWILLING_TO_PERFORM):
+            c.rename_s("cn=svc,ou=services," + SUFFIX, "cn=svc", "ou=people," + SUFFIX)
+        c.delete_s("cn=svc,ou=services," + SUFFIX)
+        c.delete_s("ou=services," + SUFFIX)
+        c.unbind_s()
+
     def test_gid_numbers_unique_and_outside_primary(self):
         gids = [int(vals(a, "gidNumber")[0]) for ents in (self.groups, self.roles) for dn, a in ents.values()]
         self.assertEqual(len(gids), len(set(gids)))
