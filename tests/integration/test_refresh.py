@@ -134,7 +134,8 @@ class DeleteGuard(Base):
 class BadInput(Base):
     def test_malformed_line_skipped_and_nothing_deleted(self):
         before = ids(self.s)
-        lines = open(self.path, encoding="utf-8").read().splitlines()
+        with open(self.path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
         lines[4] = lines[4][: len(lines[4]) // 2]       # truncated object
         lines.insert(7, "this is not json")
         changed = json.loads(lines[0])

@@ -1,0 +1,10 @@
+/* httpcurl.h - the libcurl implementation of struct auth0_transport */
+#ifndef AUTH0_HTTPCURL_H
+#define AUTH0_HTTPCURL_H
+
+#include "http.h"
+
+struct auth0_transport *auth0_curl_new( const char *ca_file, long timeout );
+void auth0_curl_free( struct auth0_transport *tr );
+
+#endif /* AUTH0_HTTPCURL_H */
