@@ -83,4 +83,83 @@ void auth0_api_destroy( struct auth0_api *api );
 int auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
 	struct auth0_model *m, char *errbuf );
 
+/*
+ * Below: shared by the API client files only (apicall.c, token.c, mgmt.c,
+ * export.c, authz.c) and their unit tests.
+ */
+
+/* Errors of the API clients, after enum auth0_err (model.h). */
+enum auth0_api_err {
+	AUTH0_ERR_NETWORK = 32,	/* no HTTP answer: network, TLS, timeout */
+	AUTH0_ERR_HTTP,		/* an HTTP error status (errbuf names it) */
+	AUTH0_ERR_RATELIMIT,	/* still 429 after every retry */
+	AUTH0_ERR_AUTH,		/* no token: credentials, grant, audience */
+	AUTH0_ERR_JOB		/* export job failed, expired or too slow */
+};
+
+/* Which token a call carries. */
+#define AUTH0_AUTH_NONE		0	/* none: /oauth/token, pre-signed URLs */
+#define AUTH0_AUTH_MGMT		1	/* ac_audience */
+#define AUTH0_AUTH_AUTHZ	2	/* ac_authz_audience */
+
+/* One API call, for auth0_api_call(). */
+struct auth0_call {
+	const char		*ca_method;	/* "GET", "POST" */
+	const char		*ca_base;	/* NULL: ac_base */
+	const char		*ca_path;	/* appended to the base */
+	const char *const	*ca_query;	/* name, value, ..., NULL */
+	const char		*ca_what;	/* shown in errors; NULL: path */
+	const char		*ca_body;	/* JSON text, may be NULL */
+	int			ca_auth;	/* AUTH0_AUTH_* */
+	int			ca_secret;	/* reply holds a secret: wipe it */
+	auth0_http_sink		*ca_sink;	/* streamed body, no JSON */
+	void			*ca_sink_arg;
+	struct cJSON		*ca_json;	/* out: the parsed reply */
+	long			ca_status;	/* out: the last HTTP status */
+};
+
+/* Users handed to the model, from search pages or an export file. */
+struct auth0_feed {
+	struct auth0_api		*fd_api;
+	struct auth0_model		*fd_m;
+	const struct auth0_select	*fd_sel;
+	const char			*fd_conn;	/* queried; NULL: all */
+	unsigned long			fd_done;	/* users fed */
+	unsigned long			fd_total;	/* expected; 0: unknown */
+};
+
+/* Users reported to ap_progress at every multiple of this. */
+#define AUTH0_PROGRESS_STEP	10000
+
+/* apicall.c */
+int auth0_api_call( struct auth0_api *api, struct auth0_call *c,
+	char *errbuf );
+char *auth0_api_escape( const char *s );
+void auth0_api_warn( struct auth0_model *m, int capped, const char *fmt,
+	... ) __attribute__(( format( printf, 3, 4 ) ));
+
+/* token.c */
+int auth0_token_get( struct auth0_api *api, struct auth0_token *tk,
+	const char **value, char *errbuf );
+void auth0_token_drop( struct auth0_token *tk );
+void auth0_token_free( struct auth0_token *tk );
+
+/* mgmt.c */
+int auth0_mgmt_users( struct auth0_api *api, const struct auth0_select *sel,
+	struct auth0_model *m, char *errbuf );
+int auth0_mgmt_roles( struct auth0_api *api, struct auth0_model *m,
+	char *errbuf );
+int auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
+	char *errbuf );
+int auth0_feed_user( struct auth0_feed *fd, const struct cJSON *obj,
+	char *errbuf );
+
+/* export.c */
+int auth0_export_users( struct auth0_api *api, const char *conn_id,
+	struct auth0_feed *fd, char *errbuf );
+
+/* authz.c */
+int auth0_authz_fetch( struct auth0_api *api, struct auth0_model *m,
+	char *errbuf );
+
 #endif /* AUTH0_API_H */

@@ -11,6 +11,7 @@
 #include "portable.h"
 #include "slap.h"
 #include "model.h"
+#include "api.h"
 
 LDAP_BEGIN_DECL
 
@@ -22,6 +23,19 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_MAX_DELETE	10	/* percent of users */
 #define AUTH0_DEFAULT_BATCH		256	/* writes per transaction */
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
+#define AUTH0_DEFAULT_RATE		2.0	/* requests per second */
+#define AUTH0_DEFAULT_TIMEOUT		30	/* seconds per request */
+#define AUTH0_DEFAULT_AUTHZ_AUDIENCE	"urn:auth0-authz-api"
+#define AUTH0_DEFAULT_BIND_TTL		300
+#define AUTH0_DEFAULT_BIND_MAX_DN	5
+#define AUTH0_DEFAULT_BIND_MAX_IP	20
+#define AUTH0_DEFAULT_BIND_WINDOW	300
+#define AUTH0_DEFAULT_BIND_POOL		8
+
+/* ai_bind_on: unset means on when auth0-domain is set */
+#define AUTH0_BIND_UNSET	(-1)
+#define AUTH0_BIND_OFF		0
+#define AUTH0_BIND_REALM	1
 #define AUTH0_HOME_PREFIX		"/home/"
 
 /* The four containers of the imported tree, in the order they sync. */
@@ -53,6 +67,36 @@ struct auth0_info {
 
 	/* configuration */
 	char			*ai_snapshot_dir;
+	char			*ai_domain;		/* host[:port] */
+	char			*ai_client_id;
+	char			*ai_secret_file;
+	char			*ai_secret;		/* read at db_open */
+	char			*ai_audience;		/* NULL: derived */
+	char			*ai_authz_url;
+	char			*ai_authz_audience;	/* NULL: default */
+	char			*ai_ca_file;
+	double			ai_rate;
+	long			ai_timeout;
+
+	/* binds (bind.c) */
+	int			ai_bind_on;	/* AUTH0_BIND_* */
+	char			*ai_bind_client_id;
+	char			*ai_bind_secret_file;
+	char			*ai_bind_secret;
+	long			ai_bind_ttl;
+	long			ai_bind_stale;
+	char			ai_bind_sep;
+	long			ai_bind_max_dn;
+	long			ai_bind_max_ip;
+	long			ai_bind_window;
+	long			ai_bind_pool;
+	struct auth0_bindpool	*ai_bindpool;
+	struct auth0_bindcache	*ai_bindcache;
+	unsigned long		ai_bind_hits;	/* counters, atomic */
+	unsigned long		ai_bind_upstream;
+	unsigned long		ai_bind_errors;
+	unsigned long		ai_bind_throttled;
+	unsigned long		ai_bind_stale_hits;
 	char			**ai_connections;	/* NULL-terminated */
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */
@@ -64,6 +108,13 @@ struct auth0_info {
 	int			ai_max_delete_pct;	/* ai_max_delete is % */
 	int			ai_batch;
 
+	/* cn=Monitor (monitor.c) */
+	struct berval		ai_monitor_ndn;
+	void			*ai_monitor_cb;
+
+	/* the API session, touched by the refresh task only (source.c) */
+	struct auth0_session	*ai_session;
+
 	/* runtime, under ai_mutex */
 	ldap_pvt_thread_mutex_t	ai_mutex;
 	struct re_s		*ai_task;
@@ -74,8 +125,12 @@ struct auth0_info {
 	char			ai_last_error[AUTH0_ERRLEN];
 	struct auth0_stats	ai_last[AUTH0_OU_N];
 	unsigned long		ai_last_bad;	/* malformed records */
+	unsigned		ai_last_failed;	/* AUTH0_RES_* */
+	long			ai_last_ms;
 	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
+	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
+	struct auth0_api_stats	ai_api_total;
 };
 
 /* The imported subtrees, below the suffix. */
@@ -114,6 +169,9 @@ struct auth0_run {
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	int			rn_force;
+	int			rn_api_used;
+	long			rn_ms;
+	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
 };
 

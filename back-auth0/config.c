@@ -12,6 +12,11 @@
 #include <ac/ctype.h>
 #include <errno.h>
 
+#include <stddef.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "back-auth0.h"
 #include "slap-config.h"
 
@@ -28,7 +33,24 @@ enum {
 	AUTH0_CF_MAXDELETE,
 	AUTH0_CF_REFRESHNOW,
 	AUTH0_CF_FORCEDELETE,
-	AUTH0_CF_MAPATTR
+	AUTH0_CF_MAPATTR,
+	AUTH0_CF_DOMAIN,
+	AUTH0_CF_CLIENTID,
+	AUTH0_CF_SECRETFILE,
+	AUTH0_CF_AUDIENCE,
+	AUTH0_CF_AUTHZURL,
+	AUTH0_CF_AUTHZAUD,
+	AUTH0_CF_CAFILE,
+	AUTH0_CF_RATE,
+	AUTH0_CF_TIMEOUT,
+	AUTH0_CF_BIND,
+	AUTH0_CF_BINDCLIENT,
+	AUTH0_CF_BINDSECRET,
+	AUTH0_CF_BINDTTL,
+	AUTH0_CF_BINDSTALE,
+	AUTH0_CF_BINDSEP,
+	AUTH0_CF_BINDTHROTTLE,
+	AUTH0_CF_BINDPOOL
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -88,6 +110,110 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'LDAP attribute filled from a JSON path of the user' "
 	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString )",
 	  NULL, NULL },
+	{ "auth0-domain", "host[:port]", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_DOMAIN, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "10 NAME 'olcAuth0Domain' "
+	  "DESC 'Auth0 tenant domain (the canonical *.auth0.com one)' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-client-id", "id", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_CLIENTID, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "11 NAME 'olcAuth0ClientId' "
+	  "DESC 'client_id of the machine-to-machine application' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-client-secret-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_SECRETFILE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "12 NAME 'olcAuth0ClientSecretFile' "
+	  "DESC 'File holding the client secret (read at start)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-audience", "url", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_AUDIENCE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "13 NAME 'olcAuth0Audience' "
+	  "DESC 'Audience of the Management API token' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-authz-url", "url", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_AUTHZURL, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "14 NAME 'olcAuth0AuthzUrl' "
+	  "DESC 'Authorization Extension API URL (ends in /api)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-authz-audience", "audience", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_AUTHZAUD, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "15 NAME 'olcAuth0AuthzAudience' "
+	  "DESC 'Audience of the Authorization Extension API token' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-ca-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_CAFILE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "16 NAME 'olcAuth0CaFile' "
+	  "DESC 'Extra trust anchor (PEM) for the Auth0 servers' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-request-rate", "per-second", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_RATE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "17 NAME 'olcAuth0RequestRate' "
+	  "DESC 'Most Management API requests per second (0: no limit)' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_TIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "18 NAME 'olcAuth0Timeout' "
+	  "DESC 'Seconds one HTTP request to Auth0 may take' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind", "password-realm|off", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BIND, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "19 NAME 'olcAuth0Bind' "
+	  "DESC 'How binds to imported users are verified' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-client-id", "id", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDCLIENT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "20 NAME 'olcAuth0BindClientId' "
+	  "DESC 'client_id used for the password-realm grant' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-client-secret-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BINDSECRET, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "21 NAME 'olcAuth0BindClientSecretFile' "
+	  "DESC 'File holding the bind client secret (read at start)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-cache-ttl", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTTL, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "22 NAME 'olcAuth0BindCacheTtl' "
+	  "DESC 'Seconds a verified password is answered locally' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-cache-stale", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDSTALE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "23 NAME 'olcAuth0BindCacheStale' "
+	  "DESC 'Seconds past the TTL a cached password is accepted while "
+	  "Auth0 is unreachable' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-otp-separator", "character", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BINDSEP, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "24 NAME 'olcAuth0BindOtpSeparator' "
+	  "DESC 'Separates the MFA code appended to a bind password' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-throttle", "per-dn> <per-address> <window", 4, 4, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTHROTTLE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "25 NAME 'olcAuth0BindThrottle' "
+	  "DESC 'Failed binds allowed per DN and per client address in a "
+	  "window of seconds' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-connections", "count", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDPOOL, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "26 NAME 'olcAuth0BindConnections' "
+	  "DESC 'HTTPS connections to Auth0 for binds' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -98,7 +224,13 @@ static ConfigOCs auth0_ocs[] = {
 	  "MAY ( olcAuth0SnapshotDir $ olcAuth0Connection $ "
 	  "olcAuth0RefreshInterval $ olcAuth0UidRange $ olcAuth0GidRange $ "
 	  "olcAuth0MaxDelete $ olcAuth0RefreshNow $ olcAuth0ForceDelete $ "
-	  "olcAuth0MapAttribute ) )",
+	  "olcAuth0MapAttribute $ olcAuth0Domain $ olcAuth0ClientId $ "
+	  "olcAuth0ClientSecretFile $ olcAuth0Audience $ olcAuth0AuthzUrl $ "
+	  "olcAuth0AuthzAudience $ olcAuth0CaFile $ olcAuth0RequestRate $ "
+	  "olcAuth0Timeout $ olcAuth0Bind $ olcAuth0BindClientId $ "
+	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
+	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
+	  "olcAuth0BindThrottle $ olcAuth0BindConnections ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -138,6 +270,162 @@ parse_range( const char *s, unsigned long *lo, unsigned long *hi )
 	return 0;
 }
 
+static int cf_error( ConfigArgs *c, const char *fmt, const char *arg );
+
+static int
+check_any( ConfigArgs *c, const char *v )
+{
+	return *v ? 0 : cf_error( c, "%s: empty value%s", "" );
+}
+
+/* host, host:port, [v6]:port; letters, digits, "-" and "." in the host. */
+static int
+check_domain( ConfigArgs *c, const char *v )
+{
+	const char *p = v, *end;
+	unsigned long port;
+	char *e;
+
+	if ( *p == '[' ) {
+		end = strchr( p, ']' );
+		if ( end == NULL || end == p + 1 )
+			goto bad;
+		p = end + 1;
+	} else {
+		for ( ; *p && *p != ':'; p++ )
+			if ( !isalnum( (unsigned char)*p ) && *p != '-' && *p != '.' )
+				goto bad;
+		if ( p == v )
+			goto bad;
+	}
+	if ( *p == '\0' )
+		return 0;
+	if ( *p != ':' || !isdigit( (unsigned char)p[1] ) )
+		goto bad;
+	port = strtoul( p + 1, &e, 10 );
+	if ( *e == '\0' && port > 0 && port < 65536 )
+		return 0;
+bad:
+	return cf_error( c, "%s: \"%s\" is not a host name with an optional "
+		":port (no scheme, no path)", v );
+}
+
+static int
+check_https( ConfigArgs *c, const char *v )
+{
+	if ( strncasecmp( v, "https://", 8 ) != 0 || v[8] == '\0' )
+		return cf_error( c, "%s: \"%s\" is not an https:// URL", v );
+	return 0;
+}
+
+static int
+check_token( ConfigArgs *c, const char *v )
+{
+	const char *p;
+
+	for ( p = v; *p; p++ )
+		if ( isspace( (unsigned char)*p ) || !isprint( (unsigned char)*p ) )
+			return cf_error( c, "%s: \"%s\" contains blanks or "
+				"control characters", v );
+	return check_any( c, v );
+}
+
+static int
+check_file( ConfigArgs *c, const char *v )
+{
+	if ( *v != '/' )
+		return cf_error( c, "%s: \"%s\" is not an absolute path", v );
+	return 0;
+}
+
+/* Single-valued string directives: where each lives, how it is checked. */
+static const struct strdir {
+	int	sd_type;
+	size_t	sd_off;
+	int	(*sd_check)( ConfigArgs *c, const char *v );
+} strdirs[] = {
+	{ AUTH0_CF_SNAPDIR, offsetof( struct auth0_info, ai_snapshot_dir ),
+		check_any },
+	{ AUTH0_CF_DOMAIN, offsetof( struct auth0_info, ai_domain ),
+		check_domain },
+	{ AUTH0_CF_CLIENTID, offsetof( struct auth0_info, ai_client_id ),
+		check_token },
+	{ AUTH0_CF_SECRETFILE, offsetof( struct auth0_info, ai_secret_file ),
+		check_file },
+	{ AUTH0_CF_AUDIENCE, offsetof( struct auth0_info, ai_audience ),
+		check_token },
+	{ AUTH0_CF_AUTHZURL, offsetof( struct auth0_info, ai_authz_url ),
+		check_https },
+	{ AUTH0_CF_AUTHZAUD, offsetof( struct auth0_info, ai_authz_audience ),
+		check_token },
+	{ AUTH0_CF_CAFILE, offsetof( struct auth0_info, ai_ca_file ),
+		check_file },
+	{ AUTH0_CF_BINDCLIENT, offsetof( struct auth0_info, ai_bind_client_id ),
+		check_token },
+	{ AUTH0_CF_BINDSECRET, offsetof( struct auth0_info,
+		ai_bind_secret_file ), check_file },
+	{ 0, 0, NULL }
+};
+
+/* Whole-number directives: field, range and default. */
+static const struct numdir {
+	int	nd_type;
+	size_t	nd_off;
+	long	nd_min, nd_max, nd_default;
+} numdirs[] = {
+	{ AUTH0_CF_TIMEOUT, offsetof( struct auth0_info, ai_timeout ), 1, 3600,
+		AUTH0_DEFAULT_TIMEOUT },
+	{ AUTH0_CF_BINDTTL, offsetof( struct auth0_info, ai_bind_ttl ), 0,
+		86400, AUTH0_DEFAULT_BIND_TTL },
+	{ AUTH0_CF_BINDSTALE, offsetof( struct auth0_info, ai_bind_stale ), 0,
+		604800, 0 },
+	{ AUTH0_CF_BINDPOOL, offsetof( struct auth0_info, ai_bind_pool ), 1, 64,
+		AUTH0_DEFAULT_BIND_POOL },
+	{ 0, 0, 0, 0, 0 }
+};
+
+static long *
+numdir_field( struct auth0_info *ai, int type, const struct numdir **ndp )
+{
+	const struct numdir *nd;
+
+	for ( nd = numdirs; nd->nd_type; nd++ )
+		if ( nd->nd_type == type ) {
+			*ndp = nd;
+			return (long *)( (char *)ai + nd->nd_off );
+		}
+	return NULL;
+}
+
+/* Sets every whole-number directive to its default (db_init). */
+void
+auth0_config_defaults( struct auth0_info *ai )
+{
+	const struct numdir *nd;
+
+	for ( nd = numdirs; nd->nd_type; nd++ )
+		*(long *)( (char *)ai + nd->nd_off ) = nd->nd_default;
+	ai->ai_bind_on = AUTH0_BIND_UNSET;
+	ai->ai_bind_sep = ',';
+	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
+	ai->ai_bind_max_ip = AUTH0_DEFAULT_BIND_MAX_IP;
+	ai->ai_bind_window = AUTH0_DEFAULT_BIND_WINDOW;
+}
+
+static char **
+strdir_field( struct auth0_info *ai, int type, const struct strdir **sdp )
+{
+	const struct strdir *sd;
+
+	for ( sd = strdirs; sd->sd_type; sd++ )
+		if ( sd->sd_type == type ) {
+			if ( sdp )
+				*sdp = sd;
+			return (char **)( (char *)ai + sd->sd_off );
+		}
+	return NULL;
+}
+
 static int
 cf_error( ConfigArgs *c, const char *fmt, const char *arg )
 {
@@ -161,11 +449,40 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 	char buf[64];
 	int i;
 
-	switch ( c->type ) {
-	case AUTH0_CF_SNAPDIR:
-		if ( ai->ai_snapshot_dir == NULL )
+	char **field = strdir_field( ai, c->type, NULL );
+	const struct numdir *nd;
+	long *num = numdir_field( ai, c->type, &nd );
+
+	if ( field ) {
+		if ( *field == NULL )
 			return 1;
-		emit_str( c, ai->ai_snapshot_dir );
+		emit_str( c, *field );
+		return 0;
+	}
+	if ( num ) {
+		snprintf( buf, sizeof( buf ), "%ld", *num );
+		emit_str( c, buf );
+		return 0;
+	}
+	switch ( c->type ) {
+	case AUTH0_CF_BIND:
+		if ( ai->ai_bind_on == AUTH0_BIND_UNSET )
+			return 1;
+		emit_str( c, ai->ai_bind_on ? "password-realm" : "off" );
+		break;
+	case AUTH0_CF_BINDSEP:
+		buf[0] = ai->ai_bind_sep;
+		buf[1] = '\0';
+		emit_str( c, buf );
+		break;
+	case AUTH0_CF_BINDTHROTTLE:
+		snprintf( buf, sizeof( buf ), "%ld %ld %ld", ai->ai_bind_max_dn,
+			ai->ai_bind_max_ip, ai->ai_bind_window );
+		emit_str( c, buf );
+		break;
+	case AUTH0_CF_RATE:
+		snprintf( buf, sizeof( buf ), "%g", ai->ai_rate );
+		emit_str( c, buf );
 		break;
 	case AUTH0_CF_CONNECTION:
 		if ( ai->ai_nconnections == 0 )
@@ -265,10 +582,33 @@ rules_delete( struct auth0_info *ai, int valx )
 static int
 auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 {
+	char **field = strdir_field( ai, c->type, NULL );
+	const struct numdir *nd;
+	long *num = numdir_field( ai, c->type, &nd );
+
+	if ( field ) {
+		ch_free( *field );
+		*field = NULL;
+		return 0;
+	}
+	if ( num ) {
+		*num = nd->nd_default;
+		return 0;
+	}
 	switch ( c->type ) {
-	case AUTH0_CF_SNAPDIR:
-		ch_free( ai->ai_snapshot_dir );
-		ai->ai_snapshot_dir = NULL;
+	case AUTH0_CF_RATE:
+		ai->ai_rate = AUTH0_DEFAULT_RATE;
+		break;
+	case AUTH0_CF_BIND:
+		ai->ai_bind_on = AUTH0_BIND_UNSET;
+		break;
+	case AUTH0_CF_BINDSEP:
+		ai->ai_bind_sep = ',';
+		break;
+	case AUTH0_CF_BINDTHROTTLE:
+		ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
+		ai->ai_bind_max_ip = AUTH0_DEFAULT_BIND_MAX_IP;
+		ai->ai_bind_window = AUTH0_DEFAULT_BIND_WINDOW;
 		break;
 	case AUTH0_CF_CONNECTION:
 		connections_delete( ai, c->valx );
@@ -355,6 +695,24 @@ set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 	return 0;
 }
 
+/* "PER-DN PER-ADDRESS WINDOW": failures allowed, 0 = no limit. */
+static int
+set_throttle( ConfigArgs *c, struct auth0_info *ai )
+{
+	unsigned long dn, ip, window;
+
+	if ( parse_ulong( c->argv[1], &dn ) || parse_ulong( c->argv[2], &ip ) ||
+			parse_ulong( c->argv[3], &window ) || dn > 10000 ||
+			ip > 100000 || window < 1 || window > 86400 )
+		return cf_error( c, "%s: \"%s ...\" is not <per-dn 0-10000> "
+			"<per-address 0-100000> <window 1-86400 seconds>",
+			c->argv[1] );
+	ai->ai_bind_max_dn = (long)dn;
+	ai->ai_bind_max_ip = (long)ip;
+	ai->ai_bind_window = (long)window;
+	return 0;
+}
+
 static int
 set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 {
@@ -380,21 +738,69 @@ static int
 auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 {
 	const char *arg = c->argv[1];
+	const struct strdir *sd = NULL;
+	char **field = strdir_field( ai, c->type, &sd );
 	unsigned long lo, hi, v;
+	char *end;
+	double d;
 
+	const struct numdir *nd;
+	long *num = numdir_field( ai, c->type, &nd );
+
+	if ( field ) {
+		if ( sd->sd_check( c, arg ) )
+			return 1;
+		ch_free( *field );
+		*field = ch_strdup( arg );
+		return 0;
+	}
+	if ( num ) {
+		char range[64];
+		snprintf( range, sizeof( range ), "%s", arg );
+		if ( parse_ulong( arg, &v ) || (long)v < nd->nd_min ||
+				(long)v > nd->nd_max ) {
+			snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: \"%s\" is not "
+				"a number from %ld to %ld", c->argv[0], range,
+				nd->nd_min, nd->nd_max );
+			Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+			return 1;
+		}
+		*num = (long)v;
+		return 0;
+	}
 	switch ( c->type ) {
+	case AUTH0_CF_BIND:
+		if ( strcasecmp( arg, "password-realm" ) == 0 )
+			ai->ai_bind_on = AUTH0_BIND_REALM;
+		else if ( strcasecmp( arg, "off" ) == 0 )
+			ai->ai_bind_on = AUTH0_BIND_OFF;
+		else
+			return cf_error( c, "%s: \"%s\" is not password-realm or "
+				"off", arg );
+		return 0;
+	case AUTH0_CF_BINDSEP:
+		if ( strlen( arg ) != 1 || isalnum( (unsigned char)*arg ) ||
+				!isprint( (unsigned char)*arg ) )
+			return cf_error( c, "%s: \"%s\" is not one printable "
+				"character other than a letter or digit", arg );
+		ai->ai_bind_sep = *arg;
+		return 0;
+	case AUTH0_CF_BINDTHROTTLE:
+		return set_throttle( c, ai );
+	case AUTH0_CF_RATE:
+		d = strtod( arg, &end );
+		if ( *arg == '\0' || *end || !( d >= 0 && d <= 1000 ) )
+			return cf_error( c, "%s: \"%s\" is not a rate from 0 to "
+				"1000 per second", arg );
+		ai->ai_rate = d;
+		return 0;
+
 	case AUTH0_CF_REFRESHNOW:
 		if ( c->value_int )
 			auth0_refresh_now( ai );
 		return 0;
 	case AUTH0_CF_FORCEDELETE:
 		ai->ai_force_delete = c->value_int;
-		return 0;
-	case AUTH0_CF_SNAPDIR:
-		if ( *arg == '\0' )
-			return cf_error( c, "%s: empty directory name%s", "" );
-		ch_free( ai->ai_snapshot_dir );
-		ai->ai_snapshot_dir = ch_strdup( arg );
 		return 0;
 	case AUTH0_CF_CONNECTION:
 		return set_connection( c, ai, arg );
@@ -467,8 +873,13 @@ auth0_db_config( BackendDB *be, const char *fname, int lineno, int argc,
 void
 auth0_config_free( struct auth0_info *ai )
 {
-	ch_free( ai->ai_snapshot_dir );
-	ai->ai_snapshot_dir = NULL;
+	const struct strdir *sd;
+
+	for ( sd = strdirs; sd->sd_type; sd++ ) {
+		char **field = strdir_field( ai, sd->sd_type, NULL );
+		ch_free( *field );
+		*field = NULL;
+	}
 	connections_clear( ai );
 	rules_delete( ai, -1 );
 }
@@ -478,4 +889,65 @@ auth0_config_init( slap_overinst *on )
 {
 	on->on_bi.bi_cf_ocs = auth0_ocs;
 	return config_register_schema( auth0_cfg, auth0_ocs );
+}
+
+/*
+ * Reads a secret from path into *out (ch_malloc'd; the caller wipes it).
+ * The file must be a regular file of at most 4 KiB; trailing white space
+ * is dropped.  A file others may read gets a warning.  Never logs the
+ * secret itself.
+ */
+int
+auth0_secret_read( const char *path, const char *directive, char **out,
+	char *errbuf, size_t errlen )
+{
+	char buf[4097];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	*out = NULL;
+	fd = open( path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW );
+	if ( fd < 0 ) {
+		snprintf( errbuf, errlen, "%s: cannot open \"%s\": %s", directive,
+			path, strerror( errno ) );
+		return -1;
+	}
+	if ( fstat( fd, &st ) != 0 || !S_ISREG( st.st_mode ) ) {
+		snprintf( errbuf, errlen, "%s: \"%s\" is not a regular file",
+			directive, path );
+		goto done;
+	}
+	if ( st.st_mode & S_IROTH )
+		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
+			"every user of this machine; chmod o-r it\n", directive, path );
+	n = read( fd, buf, sizeof( buf ) );
+	if ( n < 0 || n > 4096 ) {
+		snprintf( errbuf, errlen, "%s: \"%s\": %s", directive, path,
+			n < 0 ? strerror( errno ) : "larger than 4 KiB" );
+		goto done;
+	}
+	while ( n > 0 && isspace( (unsigned char)buf[n - 1] ) )
+		n--;
+	buf[n] = '\0';
+	if ( n == 0 ) {
+		snprintf( errbuf, errlen, "%s: \"%s\" is empty", directive, path );
+		goto done;
+	}
+	*out = ch_strdup( buf );
+	rc = 0;
+done:
+	explicit_bzero( buf, sizeof( buf ) );
+	close( fd );
+	return rc;
+}
+
+void
+auth0_secret_free( char **secret )
+{
+	if ( *secret ) {
+		explicit_bzero( *secret, strlen( *secret ) );
+		ch_free( *secret );
+		*secret = NULL;
+	}
 }

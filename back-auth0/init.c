@@ -12,6 +12,7 @@
 
 #include "back-auth0.h"
 #include "slap-config.h"
+#include "bindcall.h"
 
 static slap_overinst auth0;
 
@@ -86,8 +87,100 @@ auth0_db_init( BackendDB *be, ConfigReply *cr )
 	ai->ai_max_delete = AUTH0_DEFAULT_MAX_DELETE;
 	ai->ai_max_delete_pct = 1;
 	ai->ai_batch = AUTH0_DEFAULT_BATCH;
+	ai->ai_rate = AUTH0_DEFAULT_RATE;
+	auth0_config_defaults( ai );
 	ldap_pvt_thread_mutex_init( &ai->ai_mutex );
 	on->on_bi.bi_private = ai;
+	return 0;
+}
+
+static int
+open_error( ConfigReply *cr, const char *msg )
+{
+	snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay: %s", msg );
+	Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+	return 1;
+}
+
+/* The Management API wants the canonical domain, not a custom one. */
+static void
+warn_custom_domain( const char *domain )
+{
+	const char *suffix = ".auth0.com";
+	size_t n = strcspn( domain, ":" ), m = strlen( suffix );
+
+	if ( ( n > m && strncasecmp( domain + n - m, suffix, m ) == 0 ) ||
+			strncmp( domain, "127.", 4 ) == 0 || domain[0] == '[' ||
+			strncasecmp( domain, "localhost", 9 ) == 0 )
+		return;
+	Debug( LDAP_DEBUG_ANY, "auth0: warning: auth0-domain \"%s\" is not a "
+		"canonical *.auth0.com domain; the Management API answers only "
+		"on the tenant's canonical domain\n", domain );
+}
+
+/* Binds: on by default with a domain; needs a client and its secret. */
+static int
+auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
+{
+	char err[SLAP_TEXT_BUFLEN];
+	const char *file;
+
+	if ( ai->ai_bind_on == AUTH0_BIND_OFF ||
+			( ai->ai_bind_on == AUTH0_BIND_UNSET && !ai->ai_domain ) ) {
+		ai->ai_bind_on = AUTH0_BIND_OFF;
+		return 0;
+	}
+	if ( ai->ai_domain == NULL )
+		return open_error( cr, "auth0-bind password-realm needs "
+			"auth0-domain" );
+	ai->ai_bind_on = AUTH0_BIND_REALM;
+	if ( !ai->ai_bind_client_id && !ai->ai_client_id )
+		return open_error( cr, "auth0-bind password-realm needs "
+			"auth0-bind-client-id (or auth0-client-id)" );
+	file = ai->ai_bind_secret_file ? ai->ai_bind_secret_file :
+		ai->ai_secret_file;
+	if ( file == NULL )
+		return open_error( cr, "auth0-bind password-realm needs "
+			"auth0-bind-client-secret-file (or auth0-client-secret-file)" );
+	auth0_secret_free( &ai->ai_bind_secret );
+	if ( auth0_secret_read( file, ai->ai_bind_secret_file ?
+			"auth0-bind-client-secret-file" : "auth0-client-secret-file",
+			&ai->ai_bind_secret, err, sizeof( err ) ) != 0 )
+		return open_error( cr, err );
+	if ( ai->ai_bindcache == NULL )
+		ai->ai_bindcache = auth0_bindcache_new();
+	if ( ai->ai_bindpool == NULL )
+		ai->ai_bindpool = auth0_bindpool_new( (int)ai->ai_bind_pool,
+			ai->ai_ca_file, ai->ai_timeout );
+	if ( ai->ai_bindcache == NULL )
+		return open_error( cr, "cannot set up the bind cache" );
+	return 0;
+}
+
+/* Cross-checks the source directives and reads the client secret. */
+static int
+auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
+{
+	char err[SLAP_TEXT_BUFLEN];
+
+	if ( ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
+		return open_error( cr, "no source configured (set "
+			"auth0-snapshot-dir or auth0-domain)" );
+	if ( ai->ai_domain )
+		warn_custom_domain( ai->ai_domain );
+	if ( auth0_open_bind( ai, cr ) != 0 )
+		return 1;
+	if ( ai->ai_snapshot_dir || ai->ai_domain == NULL )
+		return 0;
+	if ( ai->ai_client_id == NULL )
+		return open_error( cr, "auth0-domain needs auth0-client-id" );
+	if ( ai->ai_secret_file == NULL )
+		return open_error( cr, "auth0-domain needs "
+			"auth0-client-secret-file" );
+	auth0_secret_free( &ai->ai_secret );
+	if ( auth0_secret_read( ai->ai_secret_file, "auth0-client-secret-file",
+			&ai->ai_secret, err, sizeof( err ) ) != 0 )
+		return open_error( cr, err );
 	return 0;
 }
 
@@ -111,15 +204,12 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
 		return 1;
 	}
-	if ( ai->ai_snapshot_dir == NULL ) {
-		snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay: no source "
-			"configured (set auth0-snapshot-dir)" );
-		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
+	if ( auth0_open_source( ai, cr ) != 0 )
 		return 1;
-	}
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
+	auth0_monitor_open( ai, be );
 	return auth0_refresh_start( ai );
 }
 
@@ -132,6 +222,12 @@ auth0_db_close( BackendDB *be, ConfigReply *cr )
 	if ( slapMode & SLAP_TOOL_MODE )
 		return 0;
 	auth0_refresh_stop( ai );
+	auth0_monitor_close( ai );
+	auth0_source_close( ai );
+	auth0_bindpool_free( ai->ai_bindpool );
+	ai->ai_bindpool = NULL;
+	auth0_bindcache_free( ai->ai_bindcache );
+	ai->ai_bindcache = NULL;
 	return 0;
 }
 
@@ -144,6 +240,8 @@ auth0_db_destroy( BackendDB *be, ConfigReply *cr )
 	if ( ai == NULL )
 		return 0;
 	auth0_config_free( ai );
+	auth0_secret_free( &ai->ai_secret );
+	auth0_secret_free( &ai->ai_bind_secret );
 	ch_free( ai->ai_nsuffix.bv_val );
 	ldap_pvt_thread_mutex_destroy( &ai->ai_mutex );
 	ch_free( ai );
@@ -197,6 +295,7 @@ auth0_initialize( void )
 	auth0.on_bi.bi_db_close = auth0_db_close;
 	auth0.on_bi.bi_db_destroy = auth0_db_destroy;
 	auth0.on_bi.bi_db_config = auth0_db_config;
+	auth0.on_bi.bi_op_bind = auth0_op_bind;
 	auth0.on_bi.bi_op_add = auth0_op_write;
 	auth0.on_bi.bi_op_modify = auth0_op_write;
 	auth0.on_bi.bi_op_modrdn = auth0_op_write;

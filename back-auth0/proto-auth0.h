@@ -14,9 +14,19 @@ extern BI_db_close	auth0_db_close;
 extern BI_db_destroy	auth0_db_destroy;
 extern BI_db_config	auth0_db_config;
 
+/* bind.c */
+extern BI_op_bind	auth0_op_bind;
+struct auth0_bindpool *auth0_bindpool_new( int size, const char *ca_file,
+	long timeout );
+void auth0_bindpool_free( struct auth0_bindpool *bp );
+
 /* config.c */
 int auth0_config_init( slap_overinst *on );
 void auth0_config_free( struct auth0_info *ai );
+void auth0_config_defaults( struct auth0_info *ai );
+int auth0_secret_read( const char *path, const char *directive, char **out,
+	char *errbuf, size_t errlen );
+void auth0_secret_free( char **secret );
 
 /* apply.c */
 int auth0_apply_begin( struct auth0_info *ai, Operation *op,
@@ -36,10 +46,18 @@ int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 int auth0_apply_entry_digest( Entry *e, const char *const *names,
 	unsigned char out[16] );
 
+/* monitor.c */
+int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );
+void auth0_monitor_close( struct auth0_info *ai );
+
 /* readonly.c */
 extern BI_op_add	auth0_op_write;
 void auth0_readonly_mark( Operation *op, OpExtra *oex );
 void auth0_readonly_unmark( Operation *op, OpExtra *oex );
+
+/* source.c */
+int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
+void auth0_source_close( struct auth0_info *ai );
 
 /* sync.c */
 int auth0_sync_all( struct auth0_run *rn );

@@ -42,20 +42,17 @@ warn_log( void *arg, const char *msg )
 static int
 run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 {
-	struct auth0_select sel = { conns };
 	struct auth0_model *m = &rn->rn_model;
 	int rc;
 
 	m->sn_warn = warn_log;
-	m->sn_warn_arg = (void *)dir;
-	rc = auth0_snapdir_read_users( dir, &sel, m, rn->rn_err );
-	if ( rc )
-		return rc;
+	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
+	if ( auth0_source_fetch( rn, dir, conns ) )
+		return -1;
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
-			"all (only the first %d reported)\n", dir,
+			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
 			(unsigned long)m->sn_bad, AUTH0_MAX_WARNINGS );
-	auth0_snapdir_read_tenant( dir, m, rn->rn_err );
 	rc = auth0_map_assign_uids( m, fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_map_assign_cns( m, fold_uid );
@@ -66,8 +63,8 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 			"building the model" );
 	if ( m->sn_cycles )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu group(s) nest themselves "
-			"(a cycle); each member is counted once\n", dir,
-			(unsigned long)m->sn_cycles );
+			"(a cycle); each member is counted once\n",
+			rn->rn_mc.mc_suffix, (unsigned long)m->sn_cycles );
 	return rc;
 }
 
@@ -176,6 +173,14 @@ run_finish( struct auth0_run *rn, int ok, int force )
 	ai->ai_refreshes++;
 	memcpy( ai->ai_last, rn->rn_st, sizeof( ai->ai_last ) );
 	ai->ai_last_bad = rn->rn_model.sn_bad;
+	ai->ai_last_api = rn->rn_api;
+	ai->ai_last_failed = rn->rn_model.sn_failed;
+	ai->ai_last_ms = rn->rn_ms;
+	ai->ai_api_total.as_requests += rn->rn_api.as_requests;
+	ai->ai_api_total.as_429 += rn->rn_api.as_429;
+	ai->ai_api_total.as_retries += rn->rn_api.as_retries;
+	ai->ai_api_total.as_tokens += rn->rn_api.as_tokens;
+	ai->ai_api_total.as_exports += rn->rn_api.as_exports;
 	ai->ai_last_cycles = rn->rn_model.sn_cycles;
 	if ( ok ) {
 		ai->ai_last_success = slap_get_time();
@@ -224,6 +229,10 @@ log_outcome( struct auth0_run *rn, long ms )
 		if ( len >= sizeof( more ) )
 			break;
 	}
+	if ( rn->rn_api_used && len < sizeof( more ) )
+		snprintf( more + len, sizeof( more ) - len, "; api: %lu requests, "
+			"%lu 429, %lu retries", rn->rn_api.as_requests,
+			rn->rn_api.as_429, rn->rn_api.as_retries );
 	Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: refresh of %s: %lu "
 		"users, %lu added, %lu modified, %lu renamed, %lu deleted, %lu "
 		"unchanged, %lu errors, %ld ms%s\n", rn->rn_mc.mc_suffix,
@@ -263,8 +272,9 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		Debug( LDAP_DEBUG_ANY, "auth0: refresh of %s failed, stored "
 			"data kept: %s\n", rn->rn_mc.mc_suffix, rn->rn_err );
 	gettimeofday( &t1, NULL );
-	log_outcome( rn, (long)( ( t1.tv_sec - t0.tv_sec ) * 1000 +
-		( t1.tv_usec - t0.tv_usec ) / 1000 ) );
+	rn->rn_ms = (long)( ( t1.tv_sec - t0.tv_sec ) * 1000 +
+		( t1.tv_usec - t0.tv_usec ) / 1000 );
+	log_outcome( rn, rn->rn_ms );
 	run_finish( rn, ok, rn->rn_force );
 	auth0_model_free( &rn->rn_model );
 	for ( i = 0; i < rn->rn_nrules; i++ ) {

@@ -16,6 +16,7 @@
 #include <search.h>
 
 #include "back-auth0.h"
+#include "bindcall.h"
 
 /* How each container is keyed and numbered. */
 struct ouspec {
@@ -282,8 +283,11 @@ number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 	return next_number( &rn->rn_next_gid, rn->rn_gid_hi );
 }
 
-/* Queues what the stored entry sd (or its absence) needs to become pe. */
-static void
+/*
+ * Queues what the stored entry sd (or its absence) needs to become pe.
+ * Returns 1 when the entry moves to another DN.
+ */
+static int
 sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 	struct auth0_stats *st, struct auth0_stored *sd,
 	struct auth0_entry *pe, const char *key, const char *const *attrs )
@@ -297,12 +301,12 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 		auth0_map_entryuuid( key, uuid );
 		if ( auth0_apply_add( ap, pe, uuid ) == 0 )
 			st->st_adds++;
-		return;
+		return 0;
 	}
 	ber_str2bv( pe->en_dn, 0, 0, &dn );
 	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) != LDAP_SUCCESS ) {
 		st->st_errors++;
-		return;
+		return 0;
 	}
 	moved = !bvmatch( &ndn, &sd->sd_ndn );
 	auth0_entry_digest( pe, attrs, dg );
@@ -318,6 +322,7 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 			st->st_unchanged++;
 	}
 	ch_free( ndn.bv_val );
+	return moved;
 }
 
 static void
@@ -333,6 +338,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
 		long number = number_for( rn, ou, i, sd );
 		struct auth0_entry pe;
+		int moved;
 
 		if ( sd )
 			sd->sd_seen = 1;
@@ -347,7 +353,13 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 			st->st_errors++;
 			continue;
 		}
-		sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		moved = sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		/* a user blocked or renamed in Auth0 loses its cached password */
+		if ( ou == AUTH0_OU_USERS && sd && rn->rn_ai->ai_bindcache &&
+				( moved || auth0_entry_has( &pe, "auth0Blocked",
+					"TRUE" ) ) )
+			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
+				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
 		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
 			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
@@ -359,6 +371,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 struct delete_ctx {
 	struct auth0_apply	*dc_ap;
 	struct auth0_stats	*dc_st;
+	struct auth0_bindcache	*dc_cache;	/* users only */
 };
 
 static void
@@ -371,6 +384,9 @@ delete_action( const void *node, VISIT which, void *arg )
 		return;
 	auth0_apply_delete( dc->dc_ap, &sd->sd_ndn );
 	dc->dc_st->st_dels++;
+	/* a deleted user's cached password goes with it */
+	if ( dc->dc_cache )
+		auth0_bindcache_forget( dc->dc_cache, sd->sd_ndn.bv_val );
 }
 
 /* Stored users the source no longer has. */
@@ -484,7 +500,8 @@ auth0_sync_all( struct auth0_run *rn )
 	gid0 = rn->rn_next_gid;
 	auth0_apply_begin( rn->rn_ai, rn->rn_op, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
-		struct delete_ctx dc = { ap, &rn->rn_st[ou] };
+		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
+			rn->rn_ai->ai_bindcache : NULL };
 		if ( rn->rn_model.sn_failed & ous[ou].os_needs ) {
 			rn->rn_st[ou].st_skipped = 1;
 			continue;

@@ -70,6 +70,7 @@ class Slapd:
         self.proc = None
         self.confdir = None
         self.module = MODULE
+        self.loglevel = "stats,sync"
         self.directives = directives if directives is not None else {
             "auth0-snapshot-dir": self.snap,
             "auth0-refresh-interval": "3600",
@@ -102,6 +103,8 @@ class Slapd:
             "overlay auth0",
         ]
         for key, val in self.directives.items():
+            if val is None:
+                continue
             vals = val if isinstance(val, list) else [val]
             for v in vals:
                 lines.append("%s %s" % (key, v))   # quote in the value where needed
@@ -114,7 +117,7 @@ class Slapd:
     # process ------------------------------------------------------------
     def argv(self):
         src = ["-F", self.confdir] if self.confdir else ["-f", self.conf]
-        return [SLAPD, "-d", "stats,sync", "-h", self.url + "/"] + src
+        return [SLAPD, "-d", self.loglevel, "-h", self.url + "/"] + src
 
     def start(self, wait=True):
         self.logf = open(self.log, "ab")
@@ -228,3 +231,42 @@ class Slapd:
         n = len(self.refreshes())
         self.config_set("olcAuth0RefreshNow", "TRUE")
         return self.wait_refresh(n + 1, timeout)
+
+
+# --- the Auth0 simulator (tests/sim), run in this process ------------------
+SIM_DIR = os.path.join(TOP, "tests/sim")
+CERTS = os.path.join(TOP, "tests/certs")
+
+
+def certs():
+    """Test CA and server certificates (tests/sim/mkcerts, git-ignored)."""
+    subprocess.run([os.path.join(SIM_DIR, "mkcerts"), CERTS], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return CERTS
+
+
+def simulator(tenant, cert="server", **kw):
+    """A started auth0sim.Simulator serving the tenant directory."""
+    import sys
+    if SIM_DIR not in sys.path:
+        sys.path.insert(0, SIM_DIR)
+    import auth0sim
+    d = certs()
+    return auth0sim.Simulator(tenant, os.path.join(d, cert + ".pem"),
+                              os.path.join(d, cert + ".key"), **kw).start()
+
+
+def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", authz=True):
+    """Directives pointing Slapd s at the simulator (secret in a 0600 file)."""
+    path = os.path.join(s.dir, "client.secret")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(secret + "\n")
+    d = {"auth0-domain": "127.0.0.1:%d" % sim.port,
+         "auth0-client-id": client_id,
+         "auth0-client-secret-file": path,
+         "auth0-ca-file": os.path.join(CERTS, "ca.pem"),
+         "auth0-refresh-interval": "3600",
+         "auth0-timeout": "5"}
+    if authz:
+        d["auth0-authz-url"] = "https://127.0.0.1:%d/authz/api" % sim.port
+    return d

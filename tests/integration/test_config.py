@@ -42,7 +42,7 @@ class BadConfig(unittest.TestCase):
         try:
             rc, out = s.run_expect_failure()
             self.assertNotEqual(rc, 0)
-            self.assertIn("no source configured (set auth0-snapshot-dir)", out)
+            self.assertIn("no source configured (set auth0-snapshot-dir or auth0-domain)", out)
         finally:
             s.cleanup()
 

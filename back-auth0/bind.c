@@ -1,0 +1,484 @@
+/* bind.c - LDAP simple binds to imported users, verified by Auth0 */
+/*
+ * bi_op_bind of the overlay (DESIGN.md section 4).  Binds that are not a
+ * simple bind to an entry directly below ou=people go on to back-mdb
+ * untouched (service accounts, the rootdn).  For an imported user: a
+ * blocked user fails without asking Auth0; throttling per DN and per
+ * client address; the bind cache answers a password verified within
+ * auth0-bind-cache-ttl; otherwise Auth0's password-realm grant decides,
+ * through a bounded pool of HTTPS connections.  An upstream failure is
+ * never answered as a wrong password: 51 for Auth0's rate limit, 52 for
+ * anything else (or the stale cache, when allowed).  Runs in slapd's
+ * worker threads; never logs a password.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+#include <pthread.h>
+
+#include "back-auth0.h"
+#include "bindcall.h"
+#include "httpcurl.h"
+
+/* A bounded pool of transports (each one keep-alive HTTPS connection). */
+struct auth0_bindpool {
+	pthread_mutex_t		bp_mutex;
+	pthread_cond_t		bp_cond;
+	struct auth0_transport	**bp_tr;
+	int			*bp_busy;
+	int			bp_size;
+	int			bp_waiting;
+};
+
+/* What one bind needs, read from the user's entry. */
+struct bind_user {
+	char	bu_id[256];
+	char	bu_realm[256];
+	char	bu_login[512];		/* email, else username */
+	int	bu_blocked;
+};
+
+static void
+count( unsigned long *counter )
+{
+	__atomic_fetch_add( counter, 1, __ATOMIC_RELAXED );
+}
+
+struct auth0_bindpool *
+auth0_bindpool_new( int size, const char *ca_file, long timeout )
+{
+	struct auth0_bindpool *bp = ch_calloc( 1, sizeof( *bp ) );
+	int i;
+
+	pthread_mutex_init( &bp->bp_mutex, NULL );
+	pthread_cond_init( &bp->bp_cond, NULL );
+	bp->bp_size = size;
+	bp->bp_tr = ch_calloc( size, sizeof( *bp->bp_tr ) );
+	bp->bp_busy = ch_calloc( size, sizeof( int ) );
+	for ( i = 0; i < size; i++ ) {
+		bp->bp_tr[i] = auth0_curl_new( ca_file, timeout );
+		if ( bp->bp_tr[i] == NULL )
+			bp->bp_busy[i] = 1;	/* never handed out */
+	}
+	return bp;
+}
+
+void
+auth0_bindpool_free( struct auth0_bindpool *bp )
+{
+	int i;
+
+	if ( bp == NULL )
+		return;
+	for ( i = 0; i < bp->bp_size; i++ )
+		auth0_curl_free( bp->bp_tr[i] );
+	ch_free( bp->bp_tr );
+	ch_free( bp->bp_busy );
+	pthread_cond_destroy( &bp->bp_cond );
+	pthread_mutex_destroy( &bp->bp_mutex );
+	ch_free( bp );
+}
+
+/*
+ * A free transport, waiting up to wait_s for one.  NULL when none came:
+ * with as many binds waiting as the pool is large, at once, so that a
+ * slow Auth0 cannot tie up every worker thread of slapd.
+ */
+static int
+pool_get( struct auth0_bindpool *bp, time_t wait_s )
+{
+	struct timespec until;
+	int i, got = -1;
+
+	clock_gettime( CLOCK_REALTIME, &until );
+	until.tv_sec += wait_s;
+	pthread_mutex_lock( &bp->bp_mutex );
+	while ( got < 0 ) {
+		for ( i = 0; i < bp->bp_size && got < 0; i++ )
+			if ( !bp->bp_busy[i] )
+				got = i;
+		if ( got >= 0 || bp->bp_waiting >= bp->bp_size )
+			break;
+		bp->bp_waiting++;
+		i = pthread_cond_timedwait( &bp->bp_cond, &bp->bp_mutex, &until );
+		bp->bp_waiting--;
+		if ( i != 0 )
+			break;
+	}
+	if ( got >= 0 )
+		bp->bp_busy[got] = 1;
+	pthread_mutex_unlock( &bp->bp_mutex );
+	return got;
+}
+
+static void
+pool_put( struct auth0_bindpool *bp, int i )
+{
+	pthread_mutex_lock( &bp->bp_mutex );
+	bp->bp_busy[i] = 0;
+	pthread_cond_signal( &bp->bp_cond );
+	pthread_mutex_unlock( &bp->bp_mutex );
+}
+
+/* 1 when ndn is an entry directly below ou=people,<suffix>. */
+static int
+is_imported_user( BackendDB *be, struct berval *ndn )
+{
+	char buf[SLAP_TEXT_BUFLEN];
+	struct berval people, parent;
+
+	people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
+		AUTH0_OU_PEOPLE, be->be_nsuffix[0].bv_val );
+	people.bv_val = buf;
+	if ( people.bv_len >= sizeof( buf ) )
+		return 0;
+	dnParent( ndn, &parent );
+	return bvmatch( &parent, &people );
+}
+
+static void
+copy_first( Entry *e, const char *attr, char *buf, size_t len )
+{
+	AttributeDescription *ad = NULL;
+	const char *text;
+	Attribute *a;
+
+	buf[0] = '\0';
+	if ( slap_str2ad( attr, &ad, &text ) != LDAP_SUCCESS )
+		return;
+	a = attr_find( e->e_attrs, ad );
+	if ( a && a->a_numvals > 0 && a->a_vals[0].bv_len < len ) {
+		memcpy( buf, a->a_vals[0].bv_val, a->a_vals[0].bv_len );
+		buf[a->a_vals[0].bv_len] = '\0';
+	}
+}
+
+/* Reads what the bind needs from the stored entry; -1: no such user. */
+static int
+read_user( Operation *op, slap_overinst *on, struct bind_user *bu )
+{
+	Entry *e = NULL;
+	char blocked[8];
+
+	if ( overlay_entry_get_ov( op, &op->o_req_ndn, NULL, NULL, 0, &e,
+			on ) != LDAP_SUCCESS || e == NULL )
+		return -1;
+	copy_first( e, "auth0UserId", bu->bu_id, sizeof( bu->bu_id ) );
+	copy_first( e, "auth0Connection", bu->bu_realm, sizeof( bu->bu_realm ) );
+	copy_first( e, "mail", bu->bu_login, sizeof( bu->bu_login ) );
+	if ( bu->bu_login[0] == '\0' )
+		copy_first( e, "uid", bu->bu_login, sizeof( bu->bu_login ) );
+	copy_first( e, "auth0Blocked", blocked, sizeof( blocked ) );
+	bu->bu_blocked = strcasecmp( blocked, "TRUE" ) == 0;
+	overlay_entry_release_ov( op, e, 0, on );
+	return bu->bu_id[0] ? 0 : -1;
+}
+
+/*
+ * Connections whose users can give a password to the password-realm
+ * grant: Auth0 databases ("auth0|"), AD/LDAP connectors ("ad|") and
+ * passwordless e-mail/SMS; social and enterprise (SAML, OIDC) users
+ * sign in at their identity provider.
+ */
+static int
+takes_passwords( const char *user_id )
+{
+	static const char *const prefixes[] = { "auth0|", "ad|", "email|",
+		"sms|", NULL };
+	int i;
+
+	for ( i = 0; prefixes[i]; i++ )
+		if ( strncmp( user_id, prefixes[i], strlen( prefixes[i] ) ) == 0 )
+			return 1;
+	return 0;
+}
+
+/* The client's address from "IP=1.2.3.4:389" or "IP=[::1]:389". */
+static void
+client_ip( Operation *op, char *buf, size_t len )
+{
+	const char *p = op->o_conn ? op->o_conn->c_peer_name.bv_val : NULL;
+	size_t n;
+
+	buf[0] = '\0';
+	if ( p == NULL || strncmp( p, "IP=", 3 ) != 0 )
+		return;
+	p += 3;
+	if ( *p == '[' ) {
+		p++;
+		n = strcspn( p, "]" );
+	} else {
+		n = strcspn( p, ":" );
+	}
+	if ( n < len ) {
+		memcpy( buf, p, n );
+		buf[n] = '\0';
+	}
+}
+
+/*
+ * Splits "password<sep>123456" into password and OTP (6 to 8 digits
+ * after the last separator); pw is a copy the caller wipes.
+ */
+static const char *
+split_otp( char *pw, const char *sep )
+{
+	char *at;
+	size_t n, i;
+
+	if ( sep == NULL || *sep == '\0' || ( at = strrchr( pw, *sep ) ) == NULL )
+		return NULL;
+	n = strlen( at + 1 );
+	if ( n < 6 || n > 8 || at == pw )
+		return NULL;
+	for ( i = 1; i <= n; i++ )
+		if ( at[i] < '0' || at[i] > '9' )
+			return NULL;
+	*at = '\0';
+	return at + 1;
+}
+
+static int
+reply( Operation *op, SlapReply *rs, int code, const char *text )
+{
+	rs->sr_err = code;
+	rs->sr_text = text;
+	send_ldap_result( op, rs );
+	return code;
+}
+
+/* Settings one bind uses, copied under ai_mutex. */
+struct bind_conf {
+	char	bf_base[SLAP_TEXT_BUFLEN];
+	char	*bf_client_id;
+	char	*bf_secret;
+	time_t	bf_ttl, bf_stale;
+	char	bf_sep[2];
+	int	bf_max_dn, bf_max_ip;
+	time_t	bf_window;
+};
+
+static void
+bind_conf_get( struct auth0_info *ai, struct bind_conf *bf )
+{
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	snprintf( bf->bf_base, sizeof( bf->bf_base ), "https://%s",
+		ai->ai_domain ? ai->ai_domain : "" );
+	bf->bf_client_id = ch_strdup( ai->ai_bind_client_id ?
+		ai->ai_bind_client_id : ai->ai_client_id ? ai->ai_client_id : "" );
+	bf->bf_secret = ch_strdup( ai->ai_bind_secret ? ai->ai_bind_secret :
+		ai->ai_secret ? ai->ai_secret : "" );
+	bf->bf_ttl = ai->ai_bind_ttl;
+	bf->bf_stale = ai->ai_bind_stale;
+	bf->bf_sep[0] = ai->ai_bind_sep;
+	bf->bf_sep[1] = '\0';
+	bf->bf_max_dn = ai->ai_bind_max_dn;
+	bf->bf_max_ip = ai->ai_bind_max_ip;
+	bf->bf_window = ai->ai_bind_window;
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+}
+
+static void
+bind_conf_free( struct bind_conf *bf )
+{
+	explicit_bzero( bf->bf_secret, strlen( bf->bf_secret ) );
+	ch_free( bf->bf_secret );
+	ch_free( bf->bf_client_id );
+}
+
+/* Asks Auth0 through a pooled connection. */
+static enum auth0_verdict
+ask_auth0( struct auth0_info *ai, struct bind_conf *bf,
+	struct auth0_bind_req *br, char *detail, size_t dlen )
+{
+	struct auth0_bind_conf bc = { bf->bf_base, bf->bf_client_id,
+		bf->bf_secret };
+	enum auth0_verdict v;
+	int slot = pool_get( ai->ai_bindpool, ai->ai_timeout );
+
+	if ( slot < 0 ) {
+		snprintf( detail, dlen, "all %d connections to Auth0 are busy",
+			ai->ai_bindpool->bp_size );
+		return AUTH0_V_BUSY;
+	}
+	count( &ai->ai_bind_upstream );
+	v = auth0_bind_verify( ai->ai_bindpool->bp_tr[slot], &bc, br, detail,
+		dlen );
+	pool_put( ai->ai_bindpool, slot );
+	return v;
+}
+
+/* The LDAP answer to a verdict (DESIGN.md section 4). */
+static int
+verdict_code( enum auth0_verdict v, const char **text )
+{
+	switch ( v ) {
+	case AUTH0_V_OK:
+		*text = NULL;
+		return LDAP_SUCCESS;
+	case AUTH0_V_MFA:
+		*text = "MFA required: append the one-time code to the "
+			"password, after the separator";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_BAD_OTP:
+		*text = "MFA code refused";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_BLOCKED:
+		*text = "user is blocked in Auth0";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_TOO_MANY:
+		*text = "too many attempts: Auth0 blocked this login "
+			"(brute-force protection)";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_LEAKED:
+		*text = "password found in a data breach: reset it in Auth0";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_NO_PASSWORD:
+		*text = "the user's Auth0 connection takes no passwords";
+		return LDAP_INAPPROPRIATE_AUTH;
+	case AUTH0_V_BUSY:
+		*text = "Auth0 is rate limiting; try again";
+		return LDAP_BUSY;
+	case AUTH0_V_UNAVAILABLE:
+	case AUTH0_V_MISCONFIGURED:
+		*text = "Auth0 cannot be reached to verify the password";
+		return LDAP_UNAVAILABLE;
+	case AUTH0_V_WRONG:
+	default:
+		*text = NULL;
+		return LDAP_INVALID_CREDENTIALS;
+	}
+}
+
+/* Throttling: 1 (and a reply sent) when this DN or address failed too often. */
+static int
+throttled( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
+	SlapReply *rs, const char *ip, time_t now )
+{
+	const char *text = NULL;
+
+	if ( auth0_bindcache_throttled( ai->ai_bindcache, op->o_req_ndn.bv_val,
+			now, bf->bf_max_dn, bf->bf_window ) )
+		text = "too many failed binds for this entry; try again later";
+	else if ( *ip && auth0_bindcache_throttled( ai->ai_bindcache, ip, now,
+			bf->bf_max_ip, bf->bf_window ) )
+		text = "too many failed binds from this address; try again later";
+	if ( text == NULL )
+		return 0;
+	count( &ai->ai_bind_throttled );
+	Debug( LDAP_DEBUG_STATS, "%s auth0: bind dn=\"%s\" throttled\n",
+		op->o_log_prefix, op->o_req_dn.bv_val );
+	reply( op, rs, LDAP_INVALID_CREDENTIALS, text );
+	return 1;
+}
+
+static void
+record_failure( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
+	const char *ip, time_t now )
+{
+	auth0_bindcache_failed( ai->ai_bindcache, op->o_req_ndn.bv_val, now,
+		bf->bf_window );
+	if ( *ip )
+		auth0_bindcache_failed( ai->ai_bindcache, ip, now, bf->bf_window );
+}
+
+/* Verifies pw for bu; the verdict, the cache and the counters. */
+static enum auth0_verdict
+verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
+	struct bind_user *bu, char *pw, const char *ip, char *detail,
+	size_t dlen )
+{
+	struct auth0_bind_req br = { bu->bu_realm, bu->bu_login, pw, NULL, ip };
+	const char *dn = op->o_req_ndn.bv_val;
+	time_t now = slap_get_time();
+	enum auth0_verdict v;
+
+	if ( auth0_bindcache_check( ai->ai_bindcache, dn, pw, now,
+			bf->bf_ttl ) ) {
+		count( &ai->ai_bind_hits );
+		return AUTH0_V_OK;
+	}
+	v = ask_auth0( ai, bf, &br, detail, dlen );
+	if ( v == AUTH0_V_MFA && ( br.br_otp = split_otp( pw, bf->bf_sep ) ) )
+		v = ask_auth0( ai, bf, &br, detail, dlen );
+	if ( v == AUTH0_V_OK && br.br_otp == NULL )
+		auth0_bindcache_store( ai->ai_bindcache, dn, pw, now );
+	if ( ( v == AUTH0_V_UNAVAILABLE || v == AUTH0_V_MISCONFIGURED ||
+			v == AUTH0_V_BUSY ) )
+		count( &ai->ai_bind_errors );
+	/* Auth0 down: a recently verified password may still do */
+	if ( v == AUTH0_V_UNAVAILABLE && bf->bf_stale > 0 &&
+			auth0_bindcache_check( ai->ai_bindcache, dn, pw, now,
+				bf->bf_ttl + bf->bf_stale ) ) {
+		count( &ai->ai_bind_stale_hits );
+		v = AUTH0_V_OK;
+	}
+	return v;
+}
+
+/* Decides the bind of an imported user; returns the LDAP result code. */
+static int
+bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
+	struct bind_user *bu )
+{
+	struct bind_conf bf;
+	char ip[64], detail[AUTH0_ERRLEN], *pw;
+	const char *text;
+	time_t now = slap_get_time();
+	enum auth0_verdict v;
+	int code;
+
+	bind_conf_get( ai, &bf );
+	client_ip( op, ip, sizeof( ip ) );
+	detail[0] = '\0';
+	if ( throttled( ai, &bf, op, rs, ip, now ) ) {
+		bind_conf_free( &bf );
+		return LDAP_INVALID_CREDENTIALS;
+	}
+	pw = ch_malloc( op->orb_cred.bv_len + 1 );
+	memcpy( pw, op->orb_cred.bv_val, op->orb_cred.bv_len );
+	pw[op->orb_cred.bv_len] = '\0';
+	v = verify( ai, &bf, op, bu, pw, ip, detail, sizeof( detail ) );
+	explicit_bzero( pw, op->orb_cred.bv_len );
+	ch_free( pw );
+	code = verdict_code( v, &text );
+	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP || v == AUTH0_V_MFA )
+		record_failure( ai, &bf, op, ip, now );
+	else if ( v == AUTH0_V_OK )
+		auth0_bindcache_reset( ai->ai_bindcache, op->o_req_ndn.bv_val );
+	Debug( v == AUTH0_V_MISCONFIGURED ? LDAP_DEBUG_ANY : LDAP_DEBUG_STATS,
+		"%s auth0: bind dn=\"%s\" user=%s: %s%s%s\n", op->o_log_prefix,
+		op->o_req_dn.bv_val, bu->bu_id, auth0_verdict_str( v ),
+		detail[0] ? ": " : "", detail );
+	bind_conf_free( &bf );
+	if ( code == LDAP_SUCCESS )
+		return LDAP_SUCCESS;	/* the frontend sends the result */
+	return reply( op, rs, code, text );
+}
+
+int
+auth0_op_bind( Operation *op, SlapReply *rs )
+{
+	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
+	struct auth0_info *ai = on->on_bi.bi_private;
+	struct bind_user bu;
+
+	if ( op->orb_method != LDAP_AUTH_SIMPLE || !ai->ai_bind_on ||
+			!is_imported_user( op->o_bd, &op->o_req_ndn ) )
+		return SLAP_CB_CONTINUE;
+	if ( BER_BVISEMPTY( &op->orb_cred ) )
+		return reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	memset( &bu, 0, sizeof( bu ) );
+	if ( read_user( op, on, &bu ) != 0 )
+		return reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	if ( bu.bu_blocked ) {
+		Debug( LDAP_DEBUG_STATS, "%s auth0: bind dn=\"%s\": user is "
+			"blocked\n", op->o_log_prefix, op->o_req_dn.bv_val );
+		return reply( op, rs, LDAP_INVALID_CREDENTIALS,
+			"user is blocked in Auth0" );
+	}
+	if ( !takes_passwords( bu.bu_id ) )
+		return reply( op, rs, LDAP_INAPPROPRIATE_AUTH,
+			"the user's Auth0 connection takes no passwords" );
+	return bind_user( op, rs, ai, &bu );
+}

@@ -1,0 +1,82 @@
+/* bindcall.h - verify a password with Auth0, and the bind cache */
+/*
+ * Slapd-free: bindcall.c asks POST /oauth/token with the password-realm
+ * grant (and mfa-otp to complete MFA) through a transport (http.h);
+ * bindcache.c remembers verified passwords as keyed hashes and counts
+ * failures for throttling.  bind.c maps the outcomes to LDAP result codes
+ * (DESIGN.md section 4).
+ */
+#ifndef AUTH0_BINDCALL_H
+#define AUTH0_BINDCALL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "http.h"
+
+/* What Auth0 said about a password. */
+enum auth0_verdict {
+	AUTH0_V_OK = 0,
+	AUTH0_V_WRONG,		/* invalid_grant: wrong password or user */
+	AUTH0_V_MFA,		/* mfa_required (mfa_token kept) */
+	AUTH0_V_BAD_OTP,	/* the OTP was refused */
+	AUTH0_V_BLOCKED,	/* user blocked */
+	AUTH0_V_TOO_MANY,	/* too_many_attempts (brute-force protection) */
+	AUTH0_V_LEAKED,		/* password_leaked */
+	AUTH0_V_NO_PASSWORD,	/* the connection takes no passwords */
+	AUTH0_V_BUSY,		/* 429 rate limit */
+	AUTH0_V_UNAVAILABLE,	/* network, timeout, TLS, 5xx, bad answer */
+	AUTH0_V_MISCONFIGURED	/* client or grant refused: admin's fix */
+};
+
+struct auth0_bind_conf {
+	const char	*bc_base;		/* "https://DOMAIN" */
+	const char	*bc_client_id;
+	const char	*bc_client_secret;
+};
+
+struct auth0_bind_req {
+	const char	*br_realm;		/* connection name */
+	const char	*br_username;		/* email or username */
+	const char	*br_password;
+	const char	*br_otp;		/* NULL: no MFA code given */
+	const char	*br_client_ip;		/* NULL: not forwarded */
+};
+
+/*
+ * Asks Auth0.  detail (may be NULL) gets a short text for the log and the
+ * client (never the password).  With MFA required and an OTP given, the
+ * mfa-otp grant completes it in a second request.
+ */
+enum auth0_verdict auth0_bind_verify( struct auth0_transport *tr,
+	const struct auth0_bind_conf *bc, const struct auth0_bind_req *br,
+	char *detail, size_t detail_len );
+
+const char *auth0_verdict_str( enum auth0_verdict v );
+
+/* bindcache.c: keyed-hash cache of verified passwords, failure counts. */
+struct auth0_bindcache;
+
+struct auth0_bindcache *auth0_bindcache_new( void );
+void auth0_bindcache_free( struct auth0_bindcache *bc );
+
+/* 1 when dn's password matches a verification younger than max_age s. */
+int auth0_bindcache_check( struct auth0_bindcache *bc, const char *dn,
+	const char *password, time_t now, time_t max_age );
+void auth0_bindcache_store( struct auth0_bindcache *bc, const char *dn,
+	const char *password, time_t now );
+void auth0_bindcache_forget( struct auth0_bindcache *bc, const char *dn );
+
+/*
+ * Failure throttling: auth0_bindcache_throttled() says whether key (a DN
+ * or an IP) had at least max failures within window seconds;
+ * auth0_bindcache_failed() records one; auth0_bindcache_reset() clears
+ * a key after a success.
+ */
+int auth0_bindcache_throttled( struct auth0_bindcache *bc, const char *key,
+	time_t now, int max, time_t window );
+void auth0_bindcache_failed( struct auth0_bindcache *bc, const char *key,
+	time_t now, time_t window );
+void auth0_bindcache_reset( struct auth0_bindcache *bc, const char *key );
+
+#endif /* AUTH0_BINDCALL_H */

@@ -1,0 +1,435 @@
+/* export.c - the users-export job of back-auth0 */
+/*
+ * A connection with more users than search reaches (auth0-api.md 3.1 and
+ * 4) is read through an export job: POST /api/v2/jobs/users-exports,
+ * GET /api/v2/jobs/{id} until it is completed, then the gzip NDJSON file
+ * from its pre-signed location (no token).  The file is inflated as it
+ * arrives and split into lines, each parsed and handed to the model, so
+ * neither the file nor more than one user's JSON is ever held whole.  A
+ * malformed line is counted, reported with its number and skipped, and
+ * marks the model incomplete, as snapdir.c does for users.ndjson.  Runs
+ * in the refresh task's thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#define ZLIB_CONST
+#include <zlib.h>
+
+#include "model.h"
+#include "http.h"
+#include "api.h"
+
+#define AUTH0_INFLATE_CHUNK	65536
+#define AUTH0_MAX_LINE		( 16L * 1024 * 1024 )	/* one user's JSON */
+#define AUTH0_MAX_SWALLOW	( 1L * 1024 * 1024 )	/* after bad data */
+
+/* What the model reads of a user (model.c), as the job's "fields". */
+static const char *const export_fields[] = {
+	"user_id", "email", "email_verified", "username", "name",
+	"given_name", "family_name", "nickname", "phone_number",
+	"created_at", "updated_at", "last_login", "logins_count", "blocked",
+	"identities", "app_metadata", "user_metadata", "groups", NULL
+};
+
+/* A download in progress: gzip in, lines out. */
+struct dl {
+	struct auth0_feed	*dl_fd;
+	z_stream		dl_z;
+	int			dl_zend;	/* a gzip member ended */
+	const char		*dl_bad;	/* corrupt data: why */
+	size_t			dl_swallowed;	/* bytes ignored after it */
+	int			dl_nomem;
+	int			dl_long;	/* the line is over the cap */
+	char			*dl_line;	/* a line split across chunks */
+	size_t			dl_len, dl_cap;
+	unsigned long		dl_lineno;
+	unsigned char		dl_out[AUTH0_INFLATE_CHUNK];
+};
+
+/* One NDJSON line; blank lines are allowed and ignored. */
+static void
+dl_parse( struct dl *d, const char *buf, size_t len )
+{
+	struct auth0_model *m = d->dl_fd->fd_m;
+	char err[AUTH0_ERRLEN];
+	cJSON *obj = NULL;
+	size_t i;
+	int rc;
+
+	d->dl_lineno++;
+	for ( i = 0; i < len && ( buf[i] == ' ' || buf[i] == '\t' ||
+			buf[i] == '\r' ); i++ )
+		;
+	if ( i == len && !d->dl_long )
+		return;
+	if ( !d->dl_long )
+		obj = cJSON_ParseWithLength( buf, len );
+	if ( obj == NULL ) {
+		m->sn_bad++;
+		m->sn_complete = 0;
+		auth0_api_warn( m, 1, "users export line %lu: %s, line skipped",
+			d->dl_lineno, d->dl_long ? "line too long" :
+			"malformed JSON" );
+		return;
+	}
+	rc = auth0_feed_user( d->dl_fd, obj, err );
+	if ( rc == AUTH0_ERR_NOMEM )
+		d->dl_nomem = 1;
+	else if ( rc )
+		auth0_api_warn( m, 1, "users export line %lu: %s, line skipped",
+			d->dl_lineno, err );
+	cJSON_Delete( obj );
+}
+
+/* Keeps the start of a line that continues in the next chunk. */
+static void
+dl_keep( struct dl *d, const char *p, size_t n )
+{
+	char *nb;
+	size_t cap;
+
+	if ( d->dl_long || n == 0 )
+		return;
+	if ( d->dl_len + n > (size_t)AUTH0_MAX_LINE ) {
+		d->dl_long = 1;
+		return;
+	}
+	if ( d->dl_len + n > d->dl_cap ) {
+		cap = ( d->dl_len + n ) * 2;
+		nb = realloc( d->dl_line, cap );
+		if ( nb == NULL ) {
+			d->dl_nomem = 1;
+			return;
+		}
+		d->dl_line = nb;
+		d->dl_cap = cap;
+	}
+	memcpy( d->dl_line + d->dl_len, p, n );
+	d->dl_len += n;
+}
+
+/* Splits inflated text into lines. */
+static void
+dl_text( struct dl *d, const char *p, size_t n )
+{
+	const char *nl;
+	size_t part;
+
+	while ( n > 0 && !d->dl_nomem ) {
+		nl = memchr( p, '\n', n );
+		part = nl ? (size_t)( nl - p ) : n;
+		if ( nl == NULL ) {
+			dl_keep( d, p, part );
+			break;
+		}
+		if ( d->dl_len == 0 && !d->dl_long ) {
+			/* the whole line is in this chunk: no copy */
+			dl_parse( d, p, part );
+		} else {
+			dl_keep( d, p, part );
+			dl_parse( d, d->dl_line, d->dl_len );
+		}
+		d->dl_len = 0;
+		d->dl_long = 0;
+		p += part + 1;
+		n -= part + 1;
+	}
+}
+
+/*
+ * The transport's sink.  Corrupt data (not gzip: an error page, say) is
+ * swallowed, up to a bound, so that the call ends with its HTTP status.
+ */
+static int
+dl_sink( void *arg, const char *data, size_t len )
+{
+	struct dl *d = arg;
+	z_stream *z = &d->dl_z;
+	int zrc;
+
+	if ( d->dl_bad ) {
+		d->dl_swallowed += len;
+		return d->dl_swallowed > (size_t)AUTH0_MAX_SWALLOW;
+	}
+	z->next_in = (const Bytef *)data;
+	z->avail_in = (uInt)len;
+	while ( z->avail_in > 0 && !d->dl_nomem ) {
+		/* concatenated gzip members make one file */
+		if ( d->dl_zend && inflateReset( z ) == Z_OK )
+			d->dl_zend = 0;
+		z->next_out = d->dl_out;
+		z->avail_out = sizeof( d->dl_out );
+		zrc = inflate( z, Z_NO_FLUSH );
+		if ( zrc != Z_OK && zrc != Z_STREAM_END ) {
+			d->dl_bad = z->msg ? z->msg : "not gzip data";
+			return 0;
+		}
+		dl_text( d, (const char *)d->dl_out,
+			sizeof( d->dl_out ) - z->avail_out );
+		if ( zrc == Z_STREAM_END )
+			d->dl_zend = 1;
+	}
+	return d->dl_nomem;
+}
+
+/* After a complete transfer: the last line, or what went wrong. */
+static int
+dl_finish( struct dl *d, char *errbuf )
+{
+	if ( d->dl_nomem ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		return AUTH0_ERR_NOMEM;
+	}
+	if ( d->dl_bad ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "export file: corrupt gzip data "
+			"(%.100s) after %lu lines", d->dl_bad, d->dl_lineno );
+		return AUTH0_ERR_DATA;
+	}
+	if ( !d->dl_zend ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "export file: truncated after %lu "
+			"lines (gzip stream incomplete)", d->dl_lineno );
+		return AUTH0_ERR_DATA;
+	}
+	/* a last line without a newline */
+	if ( d->dl_len || d->dl_long )
+		dl_parse( d, d->dl_line, d->dl_len );
+	return d->dl_nomem ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* Downloads location into the model.  *lines: lines seen so far. */
+static int
+download( struct auth0_api *api, const char *location,
+	struct auth0_feed *fd, unsigned long *lines, char *errbuf )
+{
+	struct auth0_call c;
+	struct dl *d = calloc( 1, sizeof( *d ) );
+	int rc;
+
+	*lines = 0;
+	if ( d == NULL || inflateInit2( &d->dl_z, 16 + MAX_WBITS ) != Z_OK ) {
+		free( d );
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		return AUTH0_ERR_NOMEM;
+	}
+	d->dl_fd = fd;
+	memset( &c, 0, sizeof( c ) );
+	c.ca_method = "GET";
+	c.ca_base = "";
+	c.ca_path = location;
+	/* the pre-signed URL's query is a credential: never shown */
+	c.ca_what = "export file";
+	c.ca_auth = AUTH0_AUTH_NONE;
+	c.ca_sink = dl_sink;
+	c.ca_sink_arg = d;
+	rc = auth0_api_call( api, &c, errbuf );
+	if ( rc == AUTH0_OK )
+		rc = dl_finish( d, errbuf );
+	else if ( d->dl_nomem ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		rc = AUTH0_ERR_NOMEM;
+	}
+	*lines = d->dl_lineno;
+	inflateEnd( &d->dl_z );
+	free( d->dl_line );
+	free( d );
+	return rc;
+}
+
+/* Adds {"name": name} to fields unless it is there. */
+static int
+add_field( cJSON *fields, const char *name )
+{
+	const cJSON *f;
+	cJSON *o;
+
+	cJSON_ArrayForEach( f, fields ) {
+		if ( strcmp( auth0_json_str( f, "name" ), name ) == 0 )
+			return 1;
+	}
+	o = cJSON_CreateObject();
+	if ( o == NULL || !cJSON_AddStringToObject( o, "name", name ) ) {
+		cJSON_Delete( o );
+		return 0;
+	}
+	cJSON_AddItemToArray( fields, o );
+	return 1;
+}
+
+/* The job's JSON: connection, format, the fields the model reads. */
+static char *
+job_body( const struct auth0_model *m, const char *conn_id )
+{
+	cJSON *o = cJSON_CreateObject(), *fields = NULL;
+	char *text = NULL, top[128];
+	const char *const *n;
+	size_t i, len;
+	int ok;
+
+	ok = o && ( conn_id == NULL ||
+		cJSON_AddStringToObject( o, "connection_id", conn_id ) ) &&
+		cJSON_AddStringToObject( o, "format", "json" ) &&
+		( fields = cJSON_AddArrayToObject( o, "fields" ) );
+	for ( n = export_fields; ok && *n; n++ )
+		ok = add_field( fields, *n );
+	/* auth0-map-attribute may read other top-level members */
+	for ( i = 0; ok && i < m->sn_nrules; i++ ) {
+		len = strcspn( m->sn_rules[i].mr_path, "." );
+		if ( len == 0 || len >= sizeof( top ) )
+			continue;
+		memcpy( top, m->sn_rules[i].mr_path, len );
+		top[len] = '\0';
+		ok = add_field( fields, top );
+	}
+	if ( ok )
+		text = cJSON_PrintUnformatted( o );
+	cJSON_Delete( o );
+	return text;
+}
+
+/* POST /api/v2/jobs/users-exports; the job's reply in *job. */
+static int
+job_create( struct auth0_api *api, const char *conn_id,
+	struct auth0_feed *fd, cJSON **job, char *errbuf )
+{
+	struct auth0_call c;
+	char *body = job_body( fd->fd_m, conn_id );
+	int rc;
+
+	if ( body == NULL ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		return AUTH0_ERR_NOMEM;
+	}
+	memset( &c, 0, sizeof( c ) );
+	c.ca_method = "POST";
+	c.ca_path = "/api/v2/jobs/users-exports";
+	c.ca_body = body;
+	c.ca_auth = AUTH0_AUTH_MGMT;
+	rc = auth0_api_call( api, &c, errbuf );
+	free( body );
+	if ( rc )
+		return rc;
+	if ( auth0_json_str( c.ca_json, "id" ) == NULL ) {
+		cJSON_Delete( c.ca_json );
+		snprintf( errbuf, AUTH0_ERRLEN, "export job: the reply has no id "
+			"(POST /api/v2/jobs/users-exports)" );
+		return AUTH0_ERR_JSON;
+	}
+	api->ap_stats.as_exports++;
+	*job = c.ca_json;
+	return AUTH0_OK;
+}
+
+/* GET /api/v2/jobs/{id} into *job (replacing it). */
+static int
+job_get( struct auth0_api *api, const char *path, cJSON **job,
+	char *errbuf )
+{
+	struct auth0_call c;
+	int rc;
+
+	memset( &c, 0, sizeof( c ) );
+	c.ca_method = "GET";
+	c.ca_path = path;
+	c.ca_auth = AUTH0_AUTH_MGMT;
+	rc = auth0_api_call( api, &c, errbuf );
+	if ( rc )
+		return rc;
+	cJSON_Delete( *job );
+	*job = c.ca_json;
+	return AUTH0_OK;
+}
+
+/*
+ * Polls the job until it is completed (*job then has its location),
+ * sleeping ac_poll_interval or the job's own estimate, whichever is
+ * longer, within ac_export_timeout.
+ */
+static int
+job_wait( struct auth0_api *api, const char *path, double start,
+	cJSON **job, char *errbuf )
+{
+	struct auth0_transport *tr = api->ap_tr;
+	const char *status;
+	double wait, t;
+	int rc;
+
+	for ( ;; ) {
+		status = auth0_json_str( *job, "status" );
+		if ( status && strcmp( status, "completed" ) == 0 &&
+				auth0_json_str( *job, "location" ) )
+			return AUTH0_OK;
+		if ( status && ( strcmp( status, "failed" ) == 0 ||
+				strcmp( status, "expired" ) == 0 ) ) {
+			snprintf( errbuf, AUTH0_ERRLEN, "export job %.40s %s: %.150s",
+				auth0_json_str( *job, "id" ), status,
+				auth0_json_str( *job, "status_details" ) ?
+				auth0_json_str( *job, "status_details" ) : "no details" );
+			return AUTH0_ERR_JOB;
+		}
+		wait = (double)auth0_json_long( *job, "time_left_seconds", 0 );
+		if ( wait < api->ap_conf.ac_poll_interval )
+			wait = api->ap_conf.ac_poll_interval;
+		t = tr->tr_now( tr->tr_ctx );
+		if ( t + wait - start > api->ap_conf.ac_export_timeout ) {
+			snprintf( errbuf, AUTH0_ERRLEN, "export job %.40s still %.20s "
+				"after %.0f s", auth0_json_str( *job, "id" ),
+				status ? status : "unknown", t - start );
+			return AUTH0_ERR_JOB;
+		}
+		tr->tr_sleep( tr->tr_ctx, wait );
+		rc = job_get( api, path, job, errbuf );
+		if ( rc )
+			return rc;
+	}
+}
+
+/*
+ * The users of connection conn_id (NULL: of the tenant) through an
+ * export job, handed to the model through fd.  A location that has
+ * lapsed (it is valid 60 s) is fetched afresh once, by polling the job
+ * again, if nothing was read from it.
+ */
+int
+auth0_export_users( struct auth0_api *api, const char *conn_id,
+	struct auth0_feed *fd, char *errbuf )
+{
+	struct auth0_transport *tr = api->ap_tr;
+	double start = tr->tr_now( tr->tr_ctx );
+	cJSON *job = NULL;
+	char *eid = NULL, *path = NULL;
+	unsigned long lines = 0;
+	int rc, again = 1;
+
+	rc = job_create( api, conn_id, fd, &job, errbuf );
+	if ( rc )
+		goto done;
+	eid = auth0_api_escape( auth0_json_str( job, "id" ) );
+	path = eid ? malloc( strlen( eid ) + sizeof( "/api/v2/jobs/" ) ) : NULL;
+	if ( path == NULL ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
+		rc = AUTH0_ERR_NOMEM;
+		goto done;
+	}
+	sprintf( path, "/api/v2/jobs/%s", eid );
+	for ( ;; ) {
+		rc = job_wait( api, path, start, &job, errbuf );
+		if ( rc )
+			break;
+		rc = download( api, auth0_json_str( job, "location" ), fd, &lines,
+			errbuf );
+		if ( rc != AUTH0_ERR_HTTP || lines || !again )
+			break;
+		/* a lapsed location: the job gives a fresh one */
+		again = 0;
+		rc = job_get( api, path, &job, errbuf );
+		if ( rc )
+			break;
+	}
+done:
+	cJSON_Delete( job );
+	free( path );
+	free( eid );
+	return rc;
+}

@@ -1,0 +1,307 @@
+/* monitor.c - back-auth0 status under cn=Monitor */
+/*
+ * With a monitor database configured, the database's entry under
+ * cn=Databases,cn=Monitor gains the object class auth0MonitorInfo and the
+ * operational attributes below, computed when the entry is read: the last
+ * refresh (times, error, counts, failed resources, API requests and 429s)
+ * and the bind counters.  Without a monitor database nothing is done.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+
+#include "back-auth0.h"
+#include "back-monitor/back-monitor.h"
+
+#define AUTH0_MON	"2.25.275749359712394017892977585135807580588.1.3."
+
+typedef void (mon_value)( struct auth0_info *ai, char *buf, size_t len );
+
+static void
+v_time( time_t t, char *buf, size_t len )
+{
+	struct berval bv = { len, buf };
+
+	if ( t == 0 ) {
+		snprintf( buf, len, "19700101000000Z" );
+		return;
+	}
+	slap_timestamp( &t, &bv );
+}
+
+#define MON_ULONG( fn, expr ) \
+static void fn( struct auth0_info *ai, char *buf, size_t len ) \
+{ snprintf( buf, len, "%lu", (unsigned long)( expr ) ); }
+
+static void
+v_attempt( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_time( ai->ai_last_attempt, buf, len );
+}
+
+static void
+v_success( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_time( ai->ai_last_success, buf, len );
+}
+
+static void
+v_error( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", ai->ai_last_error[0] ? ai->ai_last_error :
+		"none" );
+}
+
+static void
+v_failed( struct auth0_info *ai, char *buf, size_t len )
+{
+	unsigned f = ai->ai_last_failed;
+
+	snprintf( buf, len, "%s%s%s%s%s", f ? "" : "none",
+		f & AUTH0_RES_USERS ? "users " : "",
+		f & AUTH0_RES_ROLES ? "roles " : "",
+		f & AUTH0_RES_CLIENTS ? "clients " : "",
+		f & AUTH0_RES_AUTHZ ? "authz " : "" );
+	if ( f && strlen( buf ) > 0 )
+		buf[strlen( buf ) - 1] = '\0';
+}
+
+static void
+v_running( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", ai->ai_running ? "TRUE" : "FALSE" );
+}
+
+static unsigned long
+sum( struct auth0_info *ai, size_t off )
+{
+	unsigned long n = 0;
+	int ou;
+
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ )
+		n += *(unsigned long *)( (char *)&ai->ai_last[ou] + off );
+	return n;
+}
+
+MON_ULONG( v_refreshes, ai->ai_refreshes )
+MON_ULONG( v_users, ai->ai_last[AUTH0_OU_USERS].st_objects )
+MON_ULONG( v_groups, ai->ai_last[AUTH0_OU_GROUP].st_objects )
+MON_ULONG( v_roles, ai->ai_last[AUTH0_OU_ROLE].st_objects )
+MON_ULONG( v_apps, ai->ai_last[AUTH0_OU_CLIENT].st_objects )
+MON_ULONG( v_added, sum( ai, offsetof( struct auth0_stats, st_adds ) ) )
+MON_ULONG( v_modified, sum( ai, offsetof( struct auth0_stats, st_mods ) ) +
+	sum( ai, offsetof( struct auth0_stats, st_renames ) ) )
+MON_ULONG( v_deleted, sum( ai, offsetof( struct auth0_stats, st_dels ) ) )
+MON_ULONG( v_errors, sum( ai, offsetof( struct auth0_stats, st_errors ) ) )
+MON_ULONG( v_requests, ai->ai_last_api.as_requests )
+MON_ULONG( v_requests_total, ai->ai_api_total.as_requests )
+MON_ULONG( v_429_total, ai->ai_api_total.as_429 )
+MON_ULONG( v_retries_total, ai->ai_api_total.as_retries )
+MON_ULONG( v_duration, ai->ai_last_ms )
+MON_ULONG( v_malformed, ai->ai_last_bad )
+MON_ULONG( v_cycles, ai->ai_last_cycles )
+MON_ULONG( v_bind_hits, __atomic_load_n( &ai->ai_bind_hits, __ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_up, __atomic_load_n( &ai->ai_bind_upstream,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_err, __atomic_load_n( &ai->ai_bind_errors,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_thr, __atomic_load_n( &ai->ai_bind_throttled,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_stale, __atomic_load_n( &ai->ai_bind_stale_hits,
+	__ATOMIC_RELAXED ) )
+
+#define INT_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
+	desc "' EQUALITY integerMatch ORDERING integerOrderingMatch " \
+	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE " \
+	"NO-USER-MODIFICATION USAGE dSAOperation )"
+#define TIME_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
+	desc "' EQUALITY generalizedTimeMatch " \
+	"ORDERING generalizedTimeOrderingMatch " \
+	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.24 SINGLE-VALUE " \
+	"NO-USER-MODIFICATION USAGE dSAOperation )"
+#define STR_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
+	desc "' EQUALITY caseIgnoreMatch " \
+	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE " \
+	"NO-USER-MODIFICATION USAGE dSAOperation )"
+
+static struct monattr {
+	const char		*ma_def;
+	mon_value		*ma_value;
+	AttributeDescription	*ma_ad;
+} monattrs[] = {
+	{ TIME_AT( "1", "auth0MonLastAttempt", "Start of the last refresh" ),
+		v_attempt },
+	{ TIME_AT( "2", "auth0MonLastSuccess", "End of the last good refresh" ),
+		v_success },
+	{ STR_AT( "3", "auth0MonLastError", "Why the last refresh failed" ),
+		v_error },
+	{ INT_AT( "4", "auth0MonRefreshes", "Refreshes run" ), v_refreshes },
+	{ INT_AT( "5", "auth0MonUsers", "Users in the last refresh" ),
+		v_users },
+	{ INT_AT( "6", "auth0MonGroups", "Groups in the last refresh" ),
+		v_groups },
+	{ INT_AT( "7", "auth0MonRoles", "Roles in the last refresh" ),
+		v_roles },
+	{ INT_AT( "8", "auth0MonApplications", "Applications in the last "
+		"refresh" ), v_apps },
+	{ INT_AT( "9", "auth0MonAdded", "Entries added by the last refresh" ),
+		v_added },
+	{ INT_AT( "10", "auth0MonModified", "Entries changed or renamed by "
+		"the last refresh" ), v_modified },
+	{ INT_AT( "11", "auth0MonDeleted", "Entries deleted by the last "
+		"refresh" ), v_deleted },
+	{ INT_AT( "12", "auth0MonEntryErrors", "Entries the last refresh "
+		"could not write" ), v_errors },
+	{ STR_AT( "13", "auth0MonFailedResources", "Resources the last "
+		"refresh could not fetch (their stored data was kept)" ),
+		v_failed },
+	{ INT_AT( "14", "auth0MonApiRequests", "HTTP requests of the last "
+		"refresh" ), v_requests },
+	{ INT_AT( "15", "auth0MonApiRequestsTotal", "HTTP requests since "
+		"start" ), v_requests_total },
+	{ INT_AT( "16", "auth0MonApi429Total", "429 answers since start" ),
+		v_429_total },
+	{ INT_AT( "17", "auth0MonApiRetriesTotal", "Requests repeated since "
+		"start" ), v_retries_total },
+	{ INT_AT( "18", "auth0MonDurationMs", "Milliseconds the last refresh "
+		"took" ), v_duration },
+	{ INT_AT( "19", "auth0MonMalformed", "Malformed records in the last "
+		"refresh" ), v_malformed },
+	{ INT_AT( "20", "auth0MonNestingCycles", "Groups on a nesting cycle" ),
+		v_cycles },
+	{ "( " AUTH0_MON "21 NAME 'auth0MonRunning' DESC 'A refresh is "
+		"running' EQUALITY booleanMatch "
+		"SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE "
+		"NO-USER-MODIFICATION USAGE dSAOperation )", v_running },
+	{ INT_AT( "22", "auth0MonBindCacheHits", "Binds answered by the bind "
+		"cache" ), v_bind_hits },
+	{ INT_AT( "23", "auth0MonBindUpstream", "Requests to Auth0 for binds" ),
+		v_bind_up },
+	{ INT_AT( "24", "auth0MonBindErrors", "Binds Auth0 could not answer "
+		"(unreachable, 5xx, 429, misconfigured)" ), v_bind_err },
+	{ INT_AT( "25", "auth0MonBindThrottled", "Binds refused by "
+		"throttling" ), v_bind_thr },
+	{ INT_AT( "26", "auth0MonBindStaleHits", "Binds accepted from the "
+		"stale cache while Auth0 was down" ), v_bind_stale },
+	{ NULL }
+};
+
+static ObjectClass *oc_monitor;
+
+static int
+monitor_schema( void )
+{
+	static int done;
+	char oc[4096];
+	size_t len;
+	int i;
+
+	if ( done )
+		return 0;
+	len = snprintf( oc, sizeof( oc ), "( %s1 NAME 'auth0MonitorInfo' "
+		"DESC 'back-auth0 status' SUP top AUXILIARY MAY ( ",
+		"2.25.275749359712394017892977585135807580588.1.4." );
+	for ( i = 0; monattrs[i].ma_def; i++ ) {
+		if ( register_at( monattrs[i].ma_def, &monattrs[i].ma_ad, 1 ) )
+			return -1;
+		len += snprintf( oc + len, sizeof( oc ) - len, "%s%s",
+			i ? " $ " : "", monattrs[i].ma_ad->ad_cname.bv_val );
+	}
+	snprintf( oc + len, sizeof( oc ) - len, " ) )" );
+	if ( register_oc( oc, &oc_monitor, 1 ) )
+		return -1;
+	done = 1;
+	return 0;
+}
+
+static int
+monitor_update( Operation *op, SlapReply *rs, Entry *e, void *priv )
+{
+	struct auth0_info *ai = priv;
+	char buf[AUTH0_ERRLEN + 64];
+	struct berval bv;
+	Attribute *a;
+	int i;
+
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	for ( i = 0; monattrs[i].ma_def; i++ ) {
+		a = attr_find( e->e_attrs, monattrs[i].ma_ad );
+		if ( a == NULL )
+			continue;
+		monattrs[i].ma_value( ai, buf, sizeof( buf ) );
+		ber_str2bv( buf, 0, 0, &bv );
+		ber_bvreplace( &a->a_vals[0], &bv );
+		if ( a->a_nvals != a->a_vals )
+			ber_bvreplace( &a->a_nvals[0], &bv );
+	}
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	return SLAP_CB_CONTINUE;
+}
+
+static int
+monitor_free( Entry *e, void **priv )
+{
+	int i;
+
+	for ( i = 0; monattrs[i].ma_def; i++ )
+		attr_delete( &e->e_attrs, monattrs[i].ma_ad );
+	return SLAP_CB_CONTINUE;
+}
+
+/* Adds our attributes to the database's monitor entry (db_open). */
+int
+auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
+{
+	BackendInfo *mi = backend_info( "monitor" );
+	monitor_extra_t *mbe;
+	monitor_callback_t *cb;
+	Attribute *a = NULL, **tail = &a;
+	struct berval bv = BER_BVC( "0" );
+	int i, rc;
+
+	if ( mi == NULL || mi->bi_extra == NULL )
+		return 0;
+	mbe = mi->bi_extra;
+	if ( !mbe->is_configured() || monitor_schema() != 0 )
+		return 0;
+	*tail = attr_alloc( slap_schema.si_ad_objectClass );
+	attr_valadd( *tail, &oc_monitor->soc_cname, NULL, 1 );
+	tail = &(*tail)->a_next;
+	for ( i = 0; monattrs[i].ma_def; i++ ) {
+		*tail = attr_alloc( monattrs[i].ma_ad );
+		attr_valadd( *tail, &bv, NULL, 1 );
+		tail = &(*tail)->a_next;
+	}
+	cb = ch_calloc( 1, sizeof( *cb ) );
+	cb->mc_update = monitor_update;
+	cb->mc_free = monitor_free;
+	cb->mc_private = ai;
+	rc = mbe->register_database( be, &ai->ai_monitor_ndn );
+	if ( rc == 0 )
+		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
+			-1, NULL );
+	attrs_free( a );
+	if ( rc != 0 ) {
+		ch_free( cb );
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot publish status under "
+			"cn=Monitor\n" );
+		return 0;
+	}
+	ai->ai_monitor_cb = cb;
+	return 0;
+}
+
+void
+auth0_monitor_close( struct auth0_info *ai )
+{
+	BackendInfo *mi = backend_info( "monitor" );
+	struct berval dummy = BER_BVNULL;
+
+	if ( ai->ai_monitor_cb && mi && mi->bi_extra ) {
+		monitor_extra_t *mbe = mi->bi_extra;
+		mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
+			ai->ai_monitor_cb, &dummy, 0, &dummy );
+	}
+	ai->ai_monitor_cb = NULL;
+	BER_BVZERO( &ai->ai_monitor_ndn );
+}

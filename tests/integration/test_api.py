@@ -1,0 +1,157 @@
+"""Import from the live APIs (the HTTPS simulator in tests/sim): same entries
+as the snapshot path, export jobs, rate limits, token renewal, request
+counts, cn=Monitor, and faults that must keep the last good data."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import ldap
+
+from harness import SAMPLE, SUFFIX, TOP, Slapd, api_directives, simulator
+
+MONITOR_DB = "database monitor"
+
+
+def entries(s):
+    """Every entry below the suffix with its user attributes (sorted values)."""
+    out = {}
+    for dn, a in s.search(SUFFIX, "(objectClass=*)", ["*", "entryUUID"]):
+        out[dn.lower()] = {k.lower(): sorted(v) for k, v in a.items()
+                           if k.lower() not in ("auth0uidnumbernext", "auth0gidnumbernext")}
+    return out
+
+
+def monitor(s):
+    c = s.conn()
+    try:
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_ONELEVEL,
+                         "(objectClass=auth0MonitorInfo)", ["+"])
+    finally:
+        c.unbind_s()
+    assert len(res) == 1, res
+    return {k: v[0].decode() for k, v in res[0][1].items() if k.startswith("auth0Mon")}
+
+
+class ApiBase(unittest.TestCase):
+    tenant = SAMPLE
+    sim_args = {}
+    extra = {}
+
+    def setUp(self):
+        self.tdir = tempfile.mkdtemp(prefix="tenant-", dir=os.path.join(TOP, "tests/tmp"))
+        shutil.rmtree(self.tdir)
+        shutil.copytree(self.tenant, self.tdir)
+        self.sim = simulator(self.tdir, **self.sim_args)
+        self.s = Slapd(self.id().split(".")[-1], tenant=None, directives={}, extra_db=MONITOR_DB)
+        self.s.directives = api_directives(self.s, self.sim)
+        self.s.directives.update(self.extra)
+        self.prepare()
+        self.s.write_conf()
+
+    def prepare(self):
+        pass
+
+    def tearDown(self):
+        self.s.cleanup()
+        self.sim.stop()
+        shutil.rmtree(self.tdir, ignore_errors=True)
+
+    def start(self):
+        self.s.start()
+        return self.s.wait_refresh(1, timeout=120)
+
+    def fault(self, **rule):
+        self.sim.faults.add([rule])
+
+    def stats(self):
+        return self.sim.stats.snapshot()
+
+
+class SameAsSnapshot(ApiBase):
+    def test_api_and_snapshot_give_identical_entries(self):
+        r = self.start()
+        self.assertEqual(r["errors"], 0)
+        snap = Slapd("snapshot-twin").start()
+        try:
+            snap.wait_refresh(1)
+            self.assertEqual(entries(self.s), entries(snap))
+        finally:
+            snap.cleanup()
+
+    def test_monitor_and_request_count(self):
+        self.start()
+        st = self.stats()
+        m = monitor(self.s)
+        self.assertEqual(int(m["auth0MonApiRequests"]), st["total"])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(m["auth0MonLastError"], "none")
+        self.assertGreater(int(m["auth0MonUsers"]), 40)
+        self.assertEqual(st["rate_limited"], 0)
+        self.assertIn("; api: %d requests" % st["total"], self.s.log_text())
+        # a second refresh reuses the cached tokens and writes nothing
+        r = self.s.refresh_now()
+        self.assertEqual(r["added"] + r["modified"] + r["deleted"], 0)
+        self.assertEqual(self.stats()["tokens_issued"], st["tokens_issued"])
+
+
+class ExportJob(ApiBase):
+    tenant = None
+
+    def setUp(self):
+        self.gen = tempfile.mkdtemp(prefix="gen-", dir=os.path.join(TOP, "tests/tmp"))
+        subprocess.run([os.path.join(TOP, "scripts/gen-tenant"), "--users", "2500",
+                        "--connections", "3", "--out", os.path.join(self.gen, "t")],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.tenant = os.path.join(self.gen, "t")
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.gen, ignore_errors=True)
+
+    def test_more_than_1000_users_through_an_export_job(self):
+        r = self.start()
+        with open(os.path.join(self.tdir, "users.ndjson"), encoding="utf-8") as f:
+            n = sum(1 for line in f if line.strip())
+        self.assertEqual(r["users"], n)
+        self.assertEqual(r["added"], n)
+        self.assertEqual(len(self.s.people()), n)
+        reqs = self.stats()["requests"]
+        self.assertTrue(any("users-exports" in k for k in reqs), reqs)
+
+
+class RateLimit(ApiBase):
+    sim_args = {"rate": 2}
+    extra = {"auth0-request-rate": "2"}
+
+    def prepare(self):
+        self.s.directives.pop("auth0-authz-url")
+
+    def test_two_per_second_respected(self):
+        t0 = time.time()
+        r = self.start()
+        took = time.time() - t0
+        st = self.stats()
+        self.assertEqual(r["errors"], 0)
+        self.assertEqual(st["rate_limited"], 0, st)
+        api = st["total"] - st["requests"].get("POST /oauth/token", 0)
+        self.assertGreaterEqual(took, (api - 2) / 2.0)
+
+
+class TokenExpiry(ApiBase):
+    sim_args = {"token_ttl": 2, "rate": 3}
+    extra = {"auth0-request-rate": "3"}
+
+    def test_token_expiring_mid_refresh_is_renewed(self):
+        r = self.start()
+        self.assertEqual(r["errors"], 0)
+        self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
+        self.assertGreaterEqual(self.stats()["tokens_issued"], 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
