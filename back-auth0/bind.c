@@ -398,9 +398,15 @@ verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 		count( &ai->ai_bind_hits );
 		return AUTH0_V_OK;
 	}
+	/* "password,123456": the password with an MFA code; if Auth0 says
+	 * the prefix is wrong, the whole string may be the password */
+	br.br_otp = split_otp( pw, bf->bf_sep );
 	v = ask_auth0( ai, bf, &br, detail, dlen );
-	if ( v == AUTH0_V_MFA && ( br.br_otp = split_otp( pw, bf->bf_sep ) ) )
+	if ( br.br_otp && v == AUTH0_V_WRONG ) {
+		pw[strlen( pw )] = bf->bf_sep[0];
+		br.br_otp = NULL;
 		v = ask_auth0( ai, bf, &br, detail, dlen );
+	}
 	if ( v == AUTH0_V_OK && br.br_otp == NULL )
 		auth0_bindcache_store( ai->ai_bindcache, dn, pw, now );
 	if ( ( v == AUTH0_V_UNAVAILABLE || v == AUTH0_V_MISCONFIGURED ||

@@ -125,8 +125,8 @@ classify( const struct auth0_http_resp *r, char **mfa_token, char *detail,
 		*mfa_token = t ? strdup( t ) : NULL;
 	}
 	if ( detail && v != AUTH0_V_OK )
-		snprintf( detail, dlen, "%s (HTTP %ld%s%s)", auth0_verdict_str( v ),
-			r->rs_status, err ? " " : "", err ? err : "" );
+		snprintf( detail, dlen, "HTTP %ld%s%s", r->rs_status,
+			err ? " " : "", err ? err : "" );
 	cJSON_Delete( j );
 	return v;
 }
@@ -161,8 +161,7 @@ post( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
 	req.rq_no_auth = 1;
 	if ( tr->tr_request( tr->tr_ctx, &req, NULL, NULL, &r ) != 0 ) {
 		if ( detail )
-			snprintf( detail, dlen, "Auth0 unavailable (%s)",
-				r.rs_error );
+			snprintf( detail, dlen, "%s", r.rs_error );
 		return AUTH0_V_UNAVAILABLE;
 	}
 	v = classify( &r, mfa_token, detail, dlen );

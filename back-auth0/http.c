@@ -152,7 +152,8 @@ set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 	curl_easy_setopt( h, CURLOPT_HEADERDATA, r );
 	curl_easy_setopt( h, CURLOPT_ERRORBUFFER, errbuf );
 	curl_easy_setopt( h, CURLOPT_USERAGENT, "back-auth0" );
-	curl_easy_setopt( h, CURLOPT_ACCEPT_ENCODING, "" );
+	/* no Accept-Encoding: zlib's crc32 would bind to slapd's own crc32
+	 * (export.c inflates raw deflate for that reason) */
 	if ( req->rq_body ) {
 		curl_easy_setopt( h, CURLOPT_POSTFIELDS, req->rq_body );
 		curl_easy_setopt( h, CURLOPT_POSTFIELDSIZE, (long)req->rq_body_len );

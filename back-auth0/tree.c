@@ -67,14 +67,18 @@ done:
 	return rc;
 }
 
+/* Containers get entryUUIDs derived from their DN, like users from ids,
+ * so that every provider of the same tenant holds the same tree. */
 static int
 add_now( struct auth0_info *ai, Operation *op, struct auth0_entry *pe )
 {
 	struct auth0_apply *ap;
+	char uuid[37];
 	int errors;
 
+	auth0_map_entryuuid( pe->en_dn, uuid );
 	auth0_apply_begin( ai, op, &ap );
-	auth0_apply_add( ap, pe, NULL );
+	auth0_apply_add( ap, pe, uuid );
 	errors = auth0_apply_end( ap, 1 );
 	return errors ? -1 : 0;
 }

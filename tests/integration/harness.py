@@ -55,7 +55,7 @@ def write_ndjson(path, users):
 class Slapd:
     """One slapd instance with the auth0 overlay on an mdb database."""
 
-    def __init__(self, name, tenant=SAMPLE, directives=None, extra_db=""):
+    def __init__(self, name, tenant=SAMPLE, directives=None, extra_db="", monitor=False):
         os.makedirs(os.path.join(TOP, "tests/tmp"), exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=os.path.join(TOP, "tests/tmp"))
         self.db = os.path.join(self.dir, "db")
@@ -76,6 +76,7 @@ class Slapd:
             "auth0-refresh-interval": "3600",
         }
         self.extra_db = extra_db
+        self.monitor = monitor
         self.write_conf()
 
     # configuration ------------------------------------------------------
@@ -91,6 +92,10 @@ class Slapd:
             "database config",
             'rootdn "cn=config"',
             "rootpw %s" % ROOTPW,
+        ]
+        if self.monitor:
+            lines += ["database monitor"]
+        lines += [
             "database mdb",
             'suffix "%s"' % SUFFIX,
             'rootdn "%s"' % ROOTDN,

@@ -13,9 +13,6 @@ import ldap
 
 from harness import SAMPLE, SUFFIX, TOP, Slapd, api_directives, simulator
 
-MONITOR_DB = "database monitor"
-
-
 def entries(s):
     """Every entry below the suffix with its user attributes (sorted values)."""
     out = {}
@@ -46,7 +43,7 @@ class ApiBase(unittest.TestCase):
         shutil.rmtree(self.tdir)
         shutil.copytree(self.tenant, self.tdir)
         self.sim = simulator(self.tdir, **self.sim_args)
-        self.s = Slapd(self.id().split(".")[-1], tenant=None, directives={}, extra_db=MONITOR_DB)
+        self.s = Slapd(self.id().split(".")[-1], tenant=None, directives={}, monitor=True)
         self.s.directives = api_directives(self.s, self.sim)
         self.s.directives.update(self.extra)
         self.prepare()

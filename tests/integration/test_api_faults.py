@@ -1,0 +1,191 @@
+"""Faults of the Auth0 APIs (the simulator injects them): what was stored
+stays, what could be fetched completely is applied, the error is in the log
+and in cn=Monitor, nothing is deleted because a fetch failed, and the next
+good refresh converges."""
+import json
+import os
+import unittest
+
+from harness import SUFFIX, Slapd, api_directives, simulator
+from test_api import ApiBase, entries, monitor
+
+
+def vals(a, name):
+    return [v.decode() for v in a.get(name, [])]
+
+
+class Faults(ApiBase):
+    """Imports the sample, then changes the tenant and refreshes under a fault."""
+
+    def setUp(self):
+        super().setUp()
+        self.start()
+        self.before = entries(self.s)
+        self.change_tenant()
+
+    def change_tenant(self):
+        """A user renamed (cn) and a role losing a member, upstream."""
+        path = os.path.join(self.tdir, "users.ndjson")
+        with open(path, encoding="utf-8") as f:
+            users = [json.loads(line) for line in f if line.strip()]
+        self.changed_user = next(u for u in users if u.get("name"))
+        self.changed_user["name"] += " (renamed)"
+        with open(path, "w", encoding="utf-8") as f:
+            for u in users:
+                f.write(json.dumps(u, ensure_ascii=False) + "\n")
+        path = os.path.join(self.tdir, "roles.json")
+        with open(path, encoding="utf-8") as f:
+            roles = json.load(f)
+        self.changed_role = next(r for r in roles if r.get("members"))
+        self.changed_role["members"].pop()
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(roles, f)
+        self.sim.faults.clear()
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)   # the simulator re-reads the tenant
+
+    def user_cn(self):
+        dn, a = self.s.people(["cn"])[self.changed_user["user_id"]]
+        return vals(a, "cn")[0]
+
+    def role_members(self):
+        res = self.s.search("ou=roles," + SUFFIX, "(auth0RoleId=%s)" % self.changed_role["id"], ["member"])
+        return len(res[0][1]["member"])
+
+    def refresh_under(self, rules):
+        self.sim.faults.add(rules)
+        r = self.s.refresh_now(timeout=120)
+        self.sim.faults.clear()
+        return r, monitor(self.s)
+
+    def converges(self):
+        r = self.s.refresh_now(timeout=120)
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        return r
+
+    def assertNothingWritten(self, m):
+        self.assertEqual(entries(self.s), self.before)
+        self.assertNotEqual(m["auth0MonLastError"], "none")
+
+    # --- the users resource fails: the refresh keeps everything ----------
+    def test_users_503_nothing_written(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "status": 503}])
+        self.assertNothingWritten(m)
+        self.assertIn("users", m["auth0MonFailedResources"])
+        self.assertIn("503", self.s.log_text())
+        self.converges()
+
+    def test_users_timeout_nothing_written(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "delay": 8}])
+        self.assertNothingWritten(m)
+        self.converges()
+
+    def test_users_connection_reset_nothing_written(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "reset": True}])
+        self.assertNothingWritten(m)
+        self.converges()
+
+    def test_users_truncated_json_nothing_written(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "truncate": True}])
+        self.assertNothingWritten(m)
+        self.converges()
+
+    def test_users_malformed_json_nothing_written(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "malformed": True}])
+        self.assertNothingWritten(m)
+        self.converges()
+
+    def test_invalid_client_credentials(self):
+        self.sim.tokens.expire_all()
+        with open(self.s.directives["auth0-client-secret-file"], "w") as f:
+            f.write("not-the-secret\n")
+        self.s.stop()
+        self.s.start()
+        self.s.wait_refresh(2, timeout=120)
+        m = monitor(self.s)
+        self.assertNothingWritten(m)
+        self.assertIn("oauth/token", m["auth0MonLastError"] + self.s.log_text())
+
+    # --- another resource fails: its data stays, the rest is applied ------
+    def test_roles_503_roles_kept_users_applied(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/roles", "status": 503}])
+        self.assertEqual(m["auth0MonFailedResources"], "roles")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])   # users applied
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]) + 1)  # kept
+        self.converges()
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+
+    def test_clients_malformed_json_kept(self):
+        apps = {dn for dn in self.before if ",ou=applications," in dn}
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/clients", "malformed": True}])
+        self.assertIn("clients", m["auth0MonFailedResources"])
+        self.assertEqual({dn for dn in entries(self.s) if ",ou=applications," in dn}, apps)
+        self.converges()
+
+    def test_roles_403_insufficient_scope_names_the_scope(self):
+        self.sim.faults.add([{"path_prefix": "/api/v2/roles", "status": 403,
+                              "body": {"statusCode": 403, "error": "Forbidden",
+                                       "message": "Insufficient scope, expected any of: read:roles",
+                                       "errorCode": "insufficient_scope"}}])
+        self.s.refresh_now(timeout=120)
+        self.sim.faults.clear()
+        self.assertIn("read:roles", self.s.log_text())
+        self.assertIn("roles", monitor(self.s)["auth0MonFailedResources"])
+
+    def test_authz_502_groups_kept(self):
+        groups = {dn: a for dn, a in self.before.items() if ",ou=groups," in dn}
+        r, m = self.refresh_under([{"path_prefix": "/authz/api", "status": 502}])
+        self.assertIn("authz", m["auth0MonFailedResources"])
+        after = {dn: a for dn, a in entries(self.s).items() if ",ou=groups," in dn}
+        self.assertEqual(after, groups)
+        self.converges()
+
+    # --- transient faults are retried ------------------------------------
+    def test_500_once_then_recovers(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/roles", "status": 500, "count": 1}])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+        self.assertGreaterEqual(int(m["auth0MonApiRetriesTotal"]), 1)
+
+    def test_429_storm_waited_out(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "rate_limit": True,
+                                    "reset_after": 1, "count": 3}])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        self.assertGreaterEqual(int(m["auth0MonApi429Total"]), 3)
+
+
+class Tls(unittest.TestCase):
+    """Every TLS failure is refused: nothing is imported, the log says why."""
+
+    def run_with(self, cert, ca=True):
+        from harness import SAMPLE, CERTS
+        sim = simulator(SAMPLE, cert=cert)
+        s = Slapd("tls-" + cert, tenant=None, directives={}, monitor=True)
+        s.directives = api_directives(s, sim)
+        if not ca:
+            s.directives.pop("auth0-ca-file")
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1, timeout=60)
+            self.assertEqual(s.people(), {})
+            self.assertEqual(sim.stats.snapshot()["requests"], {})
+            return s.log_text()
+        finally:
+            s.cleanup()
+            sim.stop()
+
+    def test_untrusted_ca(self):
+        self.assertRegex(self.run_with("server", ca=False), r"certificate|issuer|verif")
+
+    def test_expired_certificate(self):
+        self.assertRegex(self.run_with("expired"), r"certificate|expired|verif")
+
+    def test_wrong_host_name(self):
+        self.assertRegex(self.run_with("wronghost"), r"certificate|host|verif|match")
+
+
+if __name__ == "__main__":
+    unittest.main()
