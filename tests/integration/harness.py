@@ -211,7 +211,10 @@ class Slapd:
     def people(self, attrs=None):
         """{auth0UserId: (dn, attrs)} of every imported user."""
         want = None if attrs is None else list(attrs) + ["auth0UserId"]
-        res = self.search(PEOPLE, "(objectClass=auth0User)", want, ldap.SCOPE_ONELEVEL)
+        try:
+            res = self.search(PEOPLE, "(objectClass=auth0User)", want, ldap.SCOPE_ONELEVEL)
+        except ldap.NO_SUCH_OBJECT:
+            return {}
         return {a["auth0UserId"][0].decode(): (dn, a) for dn, a in res}
 
     def overlay_dn(self):

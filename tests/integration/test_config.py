@@ -122,3 +122,35 @@ class ConfigBackend(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Install(unittest.TestCase):
+    def test_make_install_and_load_from_the_installed_path(self):
+        import shutil
+        import tempfile
+        dest = tempfile.mkdtemp(prefix="install-", dir=os.path.join(harness.TOP, "tests/tmp"))
+        try:
+            p = subprocess.run(["make", "-s", "-C", os.path.join(harness.TOP, "_build/obj"), "install",
+                                "DESTDIR=" + dest], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            self.assertEqual(p.returncode, 0, p.stdout.decode())
+            mod = os.path.join(dest, "usr/lib/ldap/back_auth0.so")
+            for f in (mod, "etc/ldap/schema/auth0.schema", "etc/ldap/schema/auth0.ldif",
+                      "etc/ldap/schema/rfc2307bis.schema"):
+                self.assertTrue(os.path.exists(os.path.join(dest, f)), f)
+            nm = subprocess.run(["nm", "-D", "--defined-only", mod], stdout=subprocess.PIPE).stdout.decode()
+            own = [l.split()[-1] for l in nm.splitlines() if l.split()[-1] not in ("_init", "_fini")]
+            self.assertEqual(own, ["init_module"])
+            ldd = subprocess.run(["ldd", mod], stdout=subprocess.PIPE).stdout.decode()
+            self.assertNotIn("liblmdb", ldd)
+            needed = subprocess.run(["readelf", "-d", mod], stdout=subprocess.PIPE).stdout.decode()
+            self.assertNotIn("libldap", needed)
+            s = Slapd("installed")
+            s.module = mod
+            s.write_conf()
+            try:
+                s.start()
+                self.assertGreater(s.wait_refresh(1)["users"], 0)
+            finally:
+                s.cleanup()
+        finally:
+            shutil.rmtree(dest, ignore_errors=True)
