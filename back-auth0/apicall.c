@@ -77,7 +77,8 @@ auth0_api_init( struct auth0_api *api, const struct auth0_api_conf *conf,
 	if ( c->ac_audience )
 		api->ap_mgmt_token.tk_audience = strdup( c->ac_audience );
 	else if ( c->ac_base )
-		api->ap_mgmt_token.tk_audience = concat( c->ac_base, "/api/v2/" );
+		api->ap_mgmt_token.tk_audience = concat( c->ac_base,
+			"/api/v2/" );
 	api->ap_authz_token.tk_audience = strdup( c->ac_authz_audience );
 }
 
@@ -165,7 +166,9 @@ auth0_api_warn( struct auth0_model *m, int capped, const char *fmt, ... )
 	char msg[AUTH0_ERRLEN + 128];
 	va_list ap;
 
-	if ( m->sn_warn == NULL || ( capped && m->sn_bad > AUTH0_MAX_WARNINGS ) )
+	if ( m->sn_warn == NULL )
+		return;
+	if ( capped && m->sn_bad > AUTH0_MAX_WARNINGS )
 		return;
 	va_start( ap, fmt );
 	vsnprintf( msg, sizeof( msg ), fmt, ap );
@@ -311,7 +314,8 @@ send_once( struct auth0_api *api, const struct auth0_call *c,
 	memset( r, 0, sizeof( *r ) );
 	r->rs_rl_remaining = -1;
 	r->rs_retry_after = -1;
-	tr->tr_request( tr->tr_ctx, &rq, c->ca_sink ? count_sink : NULL, sk, r );
+	tr->tr_request( tr->tr_ctx, &rq, c->ca_sink ? count_sink : NULL, sk,
+		r );
 	wipe_free( auth, alen );
 	/* the bucket is empty: the next request waits for its refill */
 	if ( r->rs_transport == 0 && r->rs_rl_remaining == 0 &&
@@ -442,8 +446,8 @@ parse_reply( struct auth0_call *c, const struct auth0_http_resp *r,
 {
 	/* rs_body is NUL-terminated: require that nothing follows the value */
 	if ( r->rs_body )
-		c->ca_json = cJSON_ParseWithLengthOpts( r->rs_body, r->rs_len + 1,
-			NULL, 1 );
+		c->ca_json = cJSON_ParseWithLengthOpts( r->rs_body,
+			r->rs_len + 1, NULL, 1 );
 	if ( c->ca_json == NULL ) {
 		snprintf( errbuf, AUTH0_ERRLEN, "%ld reply is not valid JSON "
 			"(truncated or malformed) (%s %s)", r->rs_status,
@@ -484,7 +488,8 @@ auth0_api_call( struct auth0_api *api, struct auth0_call *c, char *errbuf )
 		if ( rc )
 			goto done;
 		c->ca_status = r.rs_status;
-		verdict = judge( api, c, &r, &sk, &tries, &renewed, &rc, errbuf );
+		verdict = judge( api, c, &r, &sk, &tries, &renewed, &rc,
+			errbuf );
 		if ( verdict != CALL_RETRY )
 			break;
 		api->ap_stats.as_retries++;
@@ -539,10 +544,12 @@ auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
 	} else {
 		rc = auth0_mgmt_users( api, sel, m, err );
 		if ( rc )
-			failed( m, AUTH0_RES_USERS, "users", rc, err, &first, errbuf );
+			failed( m, AUTH0_RES_USERS, "users", rc, err, &first,
+				errbuf );
 		rc = auth0_mgmt_roles( api, m, err );
 		if ( rc )
-			failed( m, AUTH0_RES_ROLES, "roles", rc, err, &first, errbuf );
+			failed( m, AUTH0_RES_ROLES, "roles", rc, err, &first,
+				errbuf );
 		rc = auth0_mgmt_clients( api, m, err );
 		if ( rc )
 			failed( m, AUTH0_RES_CLIENTS, "clients", rc, err, &first,
@@ -551,7 +558,8 @@ auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
 	if ( api->ap_conf.ac_authz_url ) {
 		rc = auth0_authz_fetch( api, m, err );
 		if ( rc )
-			failed( m, AUTH0_RES_AUTHZ, "authz", rc, err, &first, errbuf );
+			failed( m, AUTH0_RES_AUTHZ, "authz", rc, err, &first,
+				errbuf );
 	}
 	return first;
 }

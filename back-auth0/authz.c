@@ -43,8 +43,8 @@ authz_list( struct auth0_api *api, const char *name, cJSON *all,
 	cJSON_Delete( c.ca_json );
 	if ( !cJSON_IsArray( arr ) ) {
 		cJSON_Delete( arr );
-		snprintf( errbuf, AUTH0_ERRLEN, "reply has no \"%s\" array (GET "
-			"%s)", name, path );
+		snprintf( errbuf, AUTH0_ERRLEN, "reply has no \"%s\" array "
+			"(GET %s)", name, path );
 		return AUTH0_ERR_JSON;
 	}
 	cJSON_AddItemToObject( all, name, arr );

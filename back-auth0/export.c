@@ -9,7 +9,14 @@
  * malformed line is counted, reported with its number and skipped, and
  * marks the model incomplete, as snapdir.c does for users.ndjson.  Runs
  * in the refresh task's thread.
+ *
+ * The gzip framing (RFC 1952: header, CRC-32, length) is read here and
+ * zlib only inflates raw deflate: in gzip mode zlib checks the CRC with
+ * crc32(), and inside slapd that name resolves to slapd's own crc32, a
+ * different function, so every file would fail its check.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +29,9 @@
 #include "api.h"
 
 #define AUTH0_INFLATE_CHUNK	65536
-#define AUTH0_MAX_LINE		( 16L * 1024 * 1024 )	/* one user's JSON */
+#define AUTH0_MAX_LINE		( 16L * 1024 * 1024 )	/* a user's JSON */
 #define AUTH0_MAX_SWALLOW	( 1L * 1024 * 1024 )	/* after bad data */
+#define AUTH0_JOB_MAX_SLEEP	60.0	/* longest wait between polls */
 
 /* What the model reads of a user (model.c), as the job's "fields". */
 static const char *const export_fields[] = {
@@ -33,16 +41,34 @@ static const char *const export_fields[] = {
 	"identities", "app_metadata", "user_metadata", "groups", NULL
 };
 
+/* Where a download is in a gzip member (RFC 1952 section 2.3). */
+enum dl_part { DL_HEAD = 0, DL_XLEN, DL_EXTRA, DL_NAME, DL_COMMENT, DL_HCRC,
+	DL_DATA, DL_TRAIL };
+
+#define DL_FHCRC	0x02
+#define DL_FEXTRA	0x04
+#define DL_FNAME	0x08
+#define DL_FCOMMENT	0x10
+#define DL_FRESERVED	0xe0
+
 /* A download in progress: gzip in, lines out. */
 struct dl {
 	struct auth0_feed	*dl_fd;
-	z_stream		dl_z;
-	int			dl_zend;	/* a gzip member ended */
+	z_stream		dl_z;		/* raw inflate */
+	int			dl_gz;		/* enum dl_part */
+	unsigned char		dl_hdr[10];	/* header or trailer bytes */
+	size_t			dl_nhdr;
+	unsigned		dl_flags;	/* the member's FLG */
+	size_t			dl_skip;	/* FEXTRA bytes left */
+	uint32_t		dl_crc;		/* CRC-32 of the member */
+	uint32_t		dl_size;	/* its length, mod 2^32 */
+	unsigned long		dl_members;	/* members read whole */
+	uint32_t		dl_crctab[256];
 	const char		*dl_bad;	/* corrupt data: why */
-	size_t			dl_swallowed;	/* bytes ignored after it */
+	size_t			dl_swallowed;	/* bytes ignored since */
 	int			dl_nomem;
-	int			dl_long;	/* the line is over the cap */
-	char			*dl_line;	/* a line split across chunks */
+	int			dl_long;	/* the line is too long */
+	char			*dl_line;	/* split across chunks */
 	size_t			dl_len, dl_cap;
 	unsigned long		dl_lineno;
 	unsigned char		dl_out[AUTH0_INFLATE_CHUNK];
@@ -138,6 +164,175 @@ dl_text( struct dl *d, const char *p, size_t n )
 	}
 }
 
+static void
+crc_init( struct dl *d )
+{
+	uint32_t c;
+	int i, k;
+
+	for ( i = 0; i < 256; i++ ) {
+		c = (uint32_t)i;
+		for ( k = 0; k < 8; k++ )
+			c = ( c & 1 ) ? 0xedb88320U ^ ( c >> 1 ) : c >> 1;
+		d->dl_crctab[i] = c;
+	}
+}
+
+static void
+crc_update( struct dl *d, const unsigned char *p, size_t n )
+{
+	uint32_t c = ~d->dl_crc;
+
+	while ( n-- )
+		c = d->dl_crctab[( c ^ *p++ ) & 0xff] ^ ( c >> 8 );
+	d->dl_crc = ~c;
+}
+
+/* Collects header or trailer bytes up to want; 1 when all are there. */
+static int
+dl_collect( struct dl *d, const unsigned char **p, size_t *n, size_t want )
+{
+	while ( d->dl_nhdr < want && *n > 0 ) {
+		d->dl_hdr[d->dl_nhdr++] = **p;
+		( *p )++;
+		( *n )--;
+	}
+	return d->dl_nhdr == want;
+}
+
+/* The next part of the header its flags announce, else the data. */
+static void
+dl_next( struct dl *d )
+{
+	unsigned f = d->dl_flags;
+	int s = d->dl_gz;
+
+	d->dl_nhdr = 0;
+	if ( s < DL_XLEN && ( f & DL_FEXTRA ) )
+		d->dl_gz = DL_XLEN;
+	else if ( s < DL_NAME && ( f & DL_FNAME ) )
+		d->dl_gz = DL_NAME;
+	else if ( s < DL_COMMENT && ( f & DL_FCOMMENT ) )
+		d->dl_gz = DL_COMMENT;
+	else if ( s < DL_HCRC && ( f & DL_FHCRC ) )
+		d->dl_gz = DL_HCRC;
+	else
+		d->dl_gz = DL_DATA;
+}
+
+/* Reads some of a member's header; consumes at least one byte. */
+static void
+dl_head( struct dl *d, const unsigned char **p, size_t *n )
+{
+	const unsigned char *h = d->dl_hdr;
+	size_t k;
+
+	switch ( d->dl_gz ) {
+	case DL_HEAD:
+		/* zero padding after a whole member, as gzip(1) allows */
+		if ( d->dl_members && d->dl_nhdr == 0 && **p == 0 ) {
+			( *p )++;
+			( *n )--;
+		} else if ( dl_collect( d, p, n, 10 ) ) {
+			if ( h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 ||
+					( h[3] & DL_FRESERVED ) ) {
+				d->dl_bad = "not gzip data";
+				return;
+			}
+			d->dl_flags = h[3];
+			d->dl_crc = d->dl_size = 0;
+			dl_next( d );
+		}
+		break;
+	case DL_XLEN:
+		if ( dl_collect( d, p, n, 2 ) ) {
+			d->dl_skip = h[0] | (size_t)h[1] << 8;
+			d->dl_gz = DL_EXTRA;
+		}
+		break;
+	case DL_EXTRA:
+		k = d->dl_skip < *n ? d->dl_skip : *n;
+		d->dl_skip -= k;
+		*p += k;
+		*n -= k;
+		if ( d->dl_skip == 0 )
+			dl_next( d );
+		break;
+	case DL_NAME:
+	case DL_COMMENT:
+		while ( *n > 0 && **p != 0 ) {
+			( *p )++;
+			( *n )--;
+		}
+		if ( *n > 0 ) {
+			( *p )++;
+			( *n )--;
+			dl_next( d );
+		}
+		break;
+	default:
+		if ( dl_collect( d, p, n, 2 ) )
+			dl_next( d );
+		break;
+	}
+}
+
+/* Inflates some of a member's data into lines. */
+static void
+dl_inflate( struct dl *d, const unsigned char **p, size_t *n )
+{
+	z_stream *z = &d->dl_z;
+	size_t out;
+	int zrc;
+
+	z->next_in = *p;
+	z->avail_in = *n > UINT_MAX ? UINT_MAX : (uInt)*n;
+	do {
+		z->next_out = d->dl_out;
+		z->avail_out = sizeof( d->dl_out );
+		zrc = inflate( z, Z_NO_FLUSH );
+		if ( zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR ) {
+			d->dl_bad = z->msg ? z->msg : "corrupt deflate data";
+			return;
+		}
+		out = sizeof( d->dl_out ) - z->avail_out;
+		crc_update( d, d->dl_out, out );
+		d->dl_size += (uint32_t)out;
+		dl_text( d, (const char *)d->dl_out, out );
+	} while ( zrc == Z_OK && ( z->avail_in > 0 || z->avail_out == 0 ) &&
+		!d->dl_nomem );
+	*n -= (size_t)( z->next_in - *p );
+	*p = z->next_in;
+	if ( zrc == Z_STREAM_END ) {
+		inflateReset( z );
+		d->dl_gz = DL_TRAIL;
+		d->dl_nhdr = 0;
+	}
+}
+
+static uint32_t
+le32( const unsigned char *b )
+{
+	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		(uint32_t)b[3] << 24;
+}
+
+/* Reads some of a member's trailer: CRC-32 and length must match. */
+static void
+dl_trailer( struct dl *d, const unsigned char **p, size_t *n )
+{
+	if ( !dl_collect( d, p, n, 8 ) )
+		return;
+	if ( le32( d->dl_hdr ) != d->dl_crc ||
+			le32( d->dl_hdr + 4 ) != d->dl_size ) {
+		d->dl_bad = "CRC or length mismatch";
+		return;
+	}
+	d->dl_members++;
+	d->dl_gz = DL_HEAD;
+	d->dl_nhdr = 0;
+}
+
 /*
  * The transport's sink.  Corrupt data (not gzip: an error page, say) is
  * swallowed, up to a bound, so that the call ends with its HTTP status.
@@ -146,30 +341,19 @@ static int
 dl_sink( void *arg, const char *data, size_t len )
 {
 	struct dl *d = arg;
-	z_stream *z = &d->dl_z;
-	int zrc;
+	const unsigned char *p = (const unsigned char *)data;
 
+	while ( len > 0 && !d->dl_bad && !d->dl_nomem ) {
+		if ( d->dl_gz == DL_DATA )
+			dl_inflate( d, &p, &len );
+		else if ( d->dl_gz == DL_TRAIL )
+			dl_trailer( d, &p, &len );
+		else
+			dl_head( d, &p, &len );
+	}
 	if ( d->dl_bad ) {
 		d->dl_swallowed += len;
 		return d->dl_swallowed > (size_t)AUTH0_MAX_SWALLOW;
-	}
-	z->next_in = (const Bytef *)data;
-	z->avail_in = (uInt)len;
-	while ( z->avail_in > 0 && !d->dl_nomem ) {
-		/* concatenated gzip members make one file */
-		if ( d->dl_zend && inflateReset( z ) == Z_OK )
-			d->dl_zend = 0;
-		z->next_out = d->dl_out;
-		z->avail_out = sizeof( d->dl_out );
-		zrc = inflate( z, Z_NO_FLUSH );
-		if ( zrc != Z_OK && zrc != Z_STREAM_END ) {
-			d->dl_bad = z->msg ? z->msg : "not gzip data";
-			return 0;
-		}
-		dl_text( d, (const char *)d->dl_out,
-			sizeof( d->dl_out ) - z->avail_out );
-		if ( zrc == Z_STREAM_END )
-			d->dl_zend = 1;
 	}
 	return d->dl_nomem;
 }
@@ -183,13 +367,15 @@ dl_finish( struct dl *d, char *errbuf )
 		return AUTH0_ERR_NOMEM;
 	}
 	if ( d->dl_bad ) {
-		snprintf( errbuf, AUTH0_ERRLEN, "export file: corrupt gzip data "
-			"(%.100s) after %lu lines", d->dl_bad, d->dl_lineno );
+		snprintf( errbuf, AUTH0_ERRLEN, "export file: corrupt gzip "
+			"data (%.100s) after %lu lines", d->dl_bad,
+			d->dl_lineno );
 		return AUTH0_ERR_DATA;
 	}
-	if ( !d->dl_zend ) {
-		snprintf( errbuf, AUTH0_ERRLEN, "export file: truncated after %lu "
-			"lines (gzip stream incomplete)", d->dl_lineno );
+	/* only a whole member may end the file */
+	if ( d->dl_gz != DL_HEAD || d->dl_nhdr || d->dl_members == 0 ) {
+		snprintf( errbuf, AUTH0_ERRLEN, "export file: truncated after "
+			"%lu lines (gzip stream incomplete)", d->dl_lineno );
 		return AUTH0_ERR_DATA;
 	}
 	/* a last line without a newline */
@@ -208,12 +394,13 @@ download( struct auth0_api *api, const char *location,
 	int rc;
 
 	*lines = 0;
-	if ( d == NULL || inflateInit2( &d->dl_z, 16 + MAX_WBITS ) != Z_OK ) {
+	if ( d == NULL || inflateInit2( &d->dl_z, -MAX_WBITS ) != Z_OK ) {
 		free( d );
 		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
 		return AUTH0_ERR_NOMEM;
 	}
 	d->dl_fd = fd;
+	crc_init( d );
 	memset( &c, 0, sizeof( c ) );
 	c.ca_method = "GET";
 	c.ca_base = "";
@@ -224,12 +411,10 @@ download( struct auth0_api *api, const char *location,
 	c.ca_sink = dl_sink;
 	c.ca_sink_arg = d;
 	rc = auth0_api_call( api, &c, errbuf );
-	if ( rc == AUTH0_OK )
+	/* after a 2xx, or when the sink itself gave up, say why */
+	if ( rc == AUTH0_OK || ( rc == AUTH0_ERR_NETWORK &&
+			( d->dl_nomem || d->dl_bad ) ) )
 		rc = dl_finish( d, errbuf );
-	else if ( d->dl_nomem ) {
-		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
-		rc = AUTH0_ERR_NOMEM;
-	}
 	*lines = d->dl_lineno;
 	inflateEnd( &d->dl_z );
 	free( d->dl_line );
@@ -312,8 +497,8 @@ job_create( struct auth0_api *api, const char *conn_id,
 		return rc;
 	if ( auth0_json_str( c.ca_json, "id" ) == NULL ) {
 		cJSON_Delete( c.ca_json );
-		snprintf( errbuf, AUTH0_ERRLEN, "export job: the reply has no id "
-			"(POST /api/v2/jobs/users-exports)" );
+		snprintf( errbuf, AUTH0_ERRLEN, "export job: the reply has no "
+			"id (POST /api/v2/jobs/users-exports)" );
 		return AUTH0_ERR_JSON;
 	}
 	api->ap_stats.as_exports++;
@@ -341,48 +526,59 @@ job_get( struct auth0_api *api, const char *path, cJSON **job,
 	return AUTH0_OK;
 }
 
+/* AUTH0_OK when the job is completed, -1 while it runs, else an error. */
+static int
+job_state( const cJSON *job, const char *id, char *errbuf )
+{
+	const char *status = auth0_json_str( job, "status" );
+	const char *details = auth0_json_str( job, "status_details" );
+
+	if ( status == NULL )
+		return -1;
+	if ( strcmp( status, "completed" ) == 0 )
+		return auth0_json_str( job, "location" ) ? AUTH0_OK : -1;
+	if ( strcmp( status, "failed" ) && strcmp( status, "expired" ) )
+		return -1;
+	snprintf( errbuf, AUTH0_ERRLEN, "export job %s %s: %.150s", id, status,
+		details ? details : "no details" );
+	return AUTH0_ERR_JOB;
+}
+
 /*
  * Polls the job until it is completed (*job then has its location),
- * sleeping ac_poll_interval or the job's own estimate, whichever is
- * longer, within ac_export_timeout.
+ * sleeping ac_poll_interval or the job's own estimate (at most a minute),
+ * whichever is longer, within ac_export_timeout.
  */
 static int
-job_wait( struct auth0_api *api, const char *path, double start,
-	cJSON **job, char *errbuf )
+job_wait( struct auth0_api *api, const char *path, const char *id,
+	double start, cJSON **job, char *errbuf )
 {
 	struct auth0_transport *tr = api->ap_tr;
-	const char *status;
-	double wait, t;
+	double wait, t, left;
 	int rc;
 
-	for ( ;; ) {
-		status = auth0_json_str( *job, "status" );
-		if ( status && strcmp( status, "completed" ) == 0 &&
-				auth0_json_str( *job, "location" ) )
-			return AUTH0_OK;
-		if ( status && ( strcmp( status, "failed" ) == 0 ||
-				strcmp( status, "expired" ) == 0 ) ) {
-			snprintf( errbuf, AUTH0_ERRLEN, "export job %.40s %s: %.150s",
-				auth0_json_str( *job, "id" ), status,
-				auth0_json_str( *job, "status_details" ) ?
-				auth0_json_str( *job, "status_details" ) : "no details" );
-			return AUTH0_ERR_JOB;
-		}
+	while ( ( rc = job_state( *job, id, errbuf ) ) == -1 ) {
+		/* the job's estimate saves polls; it is only an estimate */
 		wait = (double)auth0_json_long( *job, "time_left_seconds", 0 );
+		if ( wait > AUTH0_JOB_MAX_SLEEP )
+			wait = AUTH0_JOB_MAX_SLEEP;
 		if ( wait < api->ap_conf.ac_poll_interval )
 			wait = api->ap_conf.ac_poll_interval;
 		t = tr->tr_now( tr->tr_ctx );
-		if ( t + wait - start > api->ap_conf.ac_export_timeout ) {
-			snprintf( errbuf, AUTH0_ERRLEN, "export job %.40s still %.20s "
-				"after %.0f s", auth0_json_str( *job, "id" ),
-				status ? status : "unknown", t - start );
+		left = start + api->ap_conf.ac_export_timeout - t;
+		if ( left <= 0 ) {
+			snprintf( errbuf, AUTH0_ERRLEN, "export job %s still %.20s "
+				"after %.0f s", id, auth0_json_str( *job, "status" ) ?
+				auth0_json_str( *job, "status" ) : "unknown",
+				t - start );
 			return AUTH0_ERR_JOB;
 		}
-		tr->tr_sleep( tr->tr_ctx, wait );
+		tr->tr_sleep( tr->tr_ctx, wait < left ? wait : left );
 		rc = job_get( api, path, job, errbuf );
 		if ( rc )
 			return rc;
 	}
+	return rc;
 }
 
 /*
@@ -398,13 +594,14 @@ auth0_export_users( struct auth0_api *api, const char *conn_id,
 	struct auth0_transport *tr = api->ap_tr;
 	double start = tr->tr_now( tr->tr_ctx );
 	cJSON *job = NULL;
-	char *eid = NULL, *path = NULL;
+	char *eid = NULL, *path = NULL, id[64];
 	unsigned long lines = 0;
 	int rc, again = 1;
 
 	rc = job_create( api, conn_id, fd, &job, errbuf );
 	if ( rc )
 		goto done;
+	snprintf( id, sizeof( id ), "%s", auth0_json_str( job, "id" ) );
 	eid = auth0_api_escape( auth0_json_str( job, "id" ) );
 	path = eid ? malloc( strlen( eid ) + sizeof( "/api/v2/jobs/" ) ) : NULL;
 	if ( path == NULL ) {
@@ -414,11 +611,11 @@ auth0_export_users( struct auth0_api *api, const char *conn_id,
 	}
 	sprintf( path, "/api/v2/jobs/%s", eid );
 	for ( ;; ) {
-		rc = job_wait( api, path, start, &job, errbuf );
+		rc = job_wait( api, path, id, start, &job, errbuf );
 		if ( rc )
 			break;
-		rc = download( api, auth0_json_str( job, "location" ), fd, &lines,
-			errbuf );
+		rc = download( api, auth0_json_str( job, "location" ), fd,
+			&lines, errbuf );
 		if ( rc != AUTH0_ERR_HTTP || lines || !again )
 			break;
 		/* a lapsed location: the job gives a fresh one */

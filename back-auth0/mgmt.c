@@ -28,11 +28,12 @@
 #include "http.h"
 #include "api.h"
 
-#define AUTH0_PER_PAGE		100	/* the most offset paging returns */
+/* the most a page holds: offset paging (per_page), checkpoint (take) */
+#define AUTH0_PER_PAGE		100
 #define AUTH0_PER_PAGE_S	"100"
-#define AUTH0_TAKE_MEMBERS	"100"	/* the most checkpoint paging takes */
-#define AUTH0_TAKE_CONNS	"50"
-#define AUTH0_MAX_QUERY		16	/* name/value slots of one query */
+#define AUTH0_TAKE_MEMBERS	"100"
+#define AUTH0_TAKE_CONNS	"50"	/* as auth0-api.md section 9 */
+#define AUTH0_MAX_QUERY		16	/* query slots: names and values */
 
 /* Connections by name, listed once when an export job needs an id. */
 struct conns {
@@ -189,7 +190,8 @@ checkpoint_all( struct auth0_api *api, const char *path,
 static const char *
 primary_connection( const cJSON *obj )
 {
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive( obj, "identities" );
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive( obj,
+		"identities" );
 	const cJSON *first = cJSON_IsArray( ids ) ? cJSON_GetArrayItem( ids, 0 )
 		: NULL;
 	const char *conn = first ? auth0_json_str( first, "connection" ) : NULL;
@@ -240,9 +242,9 @@ feed_page( struct auth0_feed *fd, const cJSON *items, long k )
 		if ( rc == AUTH0_ERR_NOMEM )
 			return rc;
 		if ( rc )
-			auth0_api_warn( fd->fd_m, 1, "users of %s, page %ld, record "
-				"%ld: %s, record skipped", fd->fd_conn ? fd->fd_conn :
-				"the tenant", k, i, err );
+			auth0_api_warn( fd->fd_m, 1, "users of %s, page %ld, "
+				"record %ld: %s, record skipped", fd->fd_conn ?
+				fd->fd_conn : "the tenant", k, i, err );
 	}
 	return AUTH0_OK;
 }
@@ -262,7 +264,8 @@ connection_id( struct auth0_api *api, struct conns *cs, const char *name,
 		if ( cs->cs_list == NULL )
 			return AUTH0_ERR_NOMEM;
 		rc = checkpoint_all( api, "/api/v2/connections", fixed,
-			AUTH0_TAKE_CONNS, "connections", NULL, cs->cs_list, errbuf );
+			AUTH0_TAKE_CONNS, "connections", NULL, cs->cs_list,
+			errbuf );
 		if ( rc )
 			return rc;
 	}
@@ -303,9 +306,10 @@ users_page( struct auth0_api *api, const char *q, long k, cJSON **out,
 	long *total, char *errbuf )
 {
 	char page[24];
-	const char *query[] = { "search_engine", "v3", "per_page",
-		AUTH0_PER_PAGE_S, "page", page, "include_totals", "true", "sort",
-		"created_at:1", NULL, NULL, NULL };
+	const char *query[] = { "search_engine", "v3",
+		"per_page", AUTH0_PER_PAGE_S, "page", page,
+		"include_totals", "true", "sort", "created_at:1",
+		NULL, NULL, NULL };
 	struct auth0_call c;
 	int rc;
 
@@ -372,6 +376,7 @@ connection_users( struct auth0_api *api, struct conns *cs, const char *conn,
 		if ( k == 0 && total > cap ) {
 			/* only now is this first page wasted */
 			cJSON_Delete( page );
+			fd.fd_total = (unsigned long)total;
 			rc = users_export( api, cs, &fd, errbuf );
 			break;
 		}
@@ -393,8 +398,9 @@ connection_users( struct auth0_api *api, struct conns *cs, const char *conn,
 	}
 	if ( rc == AUTH0_OK && moved ) {
 		m->sn_complete = 0;
-		auth0_api_warn( m, 0, "users of %s changed while being paged; "
-			"nobody is deleted this time", conn ? conn : "the tenant" );
+		auth0_api_warn( m, 0, "users of %s changed while being "
+			"paged; nobody is deleted this time",
+			conn ? conn : "the tenant" );
 	}
 	free( q );
 	return rc;
@@ -442,8 +448,8 @@ role_details( struct auth0_api *api, cJSON *role, char *errbuf )
 		goto done;
 	}
 	eid = auth0_api_escape( id );
-	path = eid ? malloc( strlen( eid ) + sizeof( "/api/v2/roles//permissions" ) )
-		: NULL;
+	path = eid ? malloc( strlen( eid ) +
+		sizeof( "/api/v2/roles//permissions" ) ) : NULL;
 	if ( path == NULL )
 		goto done;
 	sprintf( path, "/api/v2/roles/%s/users", eid );
@@ -502,8 +508,8 @@ auth0_mgmt_roles( struct auth0_api *api, struct auth0_model *m,
 	}
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
-		rc = model_result( m, auth0_model_add_rbac_roles( m, roles, err ),
-			err, errbuf );
+		rc = auth0_model_add_rbac_roles( m, roles, err );
+		rc = model_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( roles );
 	return rc;
@@ -527,8 +533,8 @@ auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
 		errbuf );
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
-		rc = model_result( m, auth0_model_add_clients( m, clients, err ),
-			err, errbuf );
+		rc = auth0_model_add_clients( m, clients, err );
+		rc = model_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( clients );
 	return rc;

@@ -19,7 +19,7 @@
 #include "api.h"
 
 #define AUTH0_TOKEN_MARGIN	60.0	/* renewed this long before expiry */
-#define AUTH0_TOKEN_TTL		86400	/* when the reply has no expires_in */
+#define AUTH0_TOKEN_TTL		86400	/* when expires_in is absent */
 
 static void
 wipe_str( char *s )
@@ -65,7 +65,8 @@ grant_body( const struct auth0_api_conf *ac, const char *audience,
 	if ( o == NULL )
 		return NULL;
 	if ( cJSON_AddStringToObject( o, "grant_type", "client_credentials" ) &&
-			cJSON_AddStringToObject( o, "client_id", ac->ac_client_id ) &&
+			cJSON_AddStringToObject( o, "client_id",
+				ac->ac_client_id ) &&
 			cJSON_AddStringToObject( o, "client_secret",
 				ac->ac_client_secret ) &&
 			cJSON_AddStringToObject( o, "audience", audience ) )
@@ -87,13 +88,16 @@ token_error( const struct auth0_token *tk, int rc, long status,
 	const char *err, char *errbuf )
 {
 	const char *hint = "";
+	size_t n;
 
 	if ( status == 401 )
 		hint = "; check the client id and secret";
 	else if ( status == 403 && strstr( err, "client-grant" ) )
 		hint = "; the client needs a grant for this API";
-	snprintf( errbuf, AUTH0_ERRLEN, "token for %s: %s%s", tk->tk_audience,
-		err, hint );
+	/* the audience first: a long reason may be cut, never the API */
+	snprintf( errbuf, AUTH0_ERRLEN, "token for %.100s: ", tk->tk_audience );
+	n = strlen( errbuf );
+	snprintf( errbuf + n, AUTH0_ERRLEN - n, "%s%s", err, hint );
 	/* a refusal (4xx) is about credentials or grants, not the network */
 	if ( rc == AUTH0_ERR_HTTP && status >= 400 && status < 500 &&
 			status != 429 )
@@ -139,8 +143,8 @@ token_request( struct auth0_api *api, struct auth0_token *tk, double t0,
 	}
 	v = cJSON_GetObjectItemCaseSensitive( c.ca_json, "access_token" );
 	if ( !cJSON_IsString( v ) || v->valuestring[0] == '\0' ) {
-		snprintf( errbuf, AUTH0_ERRLEN, "token for %s: the reply has no "
-			"access_token (POST /oauth/token)", tk->tk_audience );
+		snprintf( errbuf, AUTH0_ERRLEN, "token for %s: the reply has "
+			"no access_token (POST /oauth/token)", tk->tk_audience );
 		rc = AUTH0_ERR_AUTH;
 		goto done;
 	}
