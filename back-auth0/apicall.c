@@ -214,11 +214,11 @@ rate_wait( struct auth0_api *api )
 		api->ap_next_slot = t + 1.0 / api->ap_conf.ac_rate;
 }
 
-/* Exponential backoff before retry number tries + 1: 1 s, 2 s, 4 s ... */
+/* Exponential backoff before retry number tries + 1: 0.5 s, 1 s, 2 s ... */
 static void
 backoff( struct auth0_api *api, int tries )
 {
-	double wait = 1.0;
+	double wait = 0.5;
 
 	while ( tries-- > 0 && wait < api->ap_conf.ac_max_wait )
 		wait *= 2;
@@ -413,6 +413,9 @@ judge( struct auth0_api *api, const struct auth0_call *c,
 			transport_text( r ), c->ca_method, what( c ) );
 		printable( errbuf );
 		*rc = AUTH0_ERR_NETWORK;
+		/* a certificate that failed will fail again */
+		if ( r->rs_transport == AUTH0_HTTP_E_TLS )
+			retry = 0;
 		if ( retry )
 			backoff( api, (*tries)++ );
 		return retry ? CALL_RETRY : CALL_FAIL;

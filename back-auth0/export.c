@@ -13,7 +13,9 @@
  * The gzip framing (RFC 1952: header, CRC-32, length) is read here and
  * zlib only inflates raw deflate: in gzip mode zlib checks the CRC with
  * crc32(), and inside slapd that name resolves to slapd's own crc32, a
- * different function, so every file would fail its check.
+ * different function, so every file would fail its check (or crash).
+ * The CRC is checked here with zlib's crc32_z(), which slapd does not
+ * shadow.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -63,7 +65,6 @@ struct dl {
 	uint32_t		dl_crc;		/* CRC-32 of the member */
 	uint32_t		dl_size;	/* its length, mod 2^32 */
 	unsigned long		dl_members;	/* members read whole */
-	uint32_t		dl_crctab[256];
 	const char		*dl_bad;	/* corrupt data: why */
 	size_t			dl_swallowed;	/* bytes ignored since */
 	int			dl_nomem;
@@ -162,30 +163,6 @@ dl_text( struct dl *d, const char *p, size_t n )
 		p += part + 1;
 		n -= part + 1;
 	}
-}
-
-static void
-crc_init( struct dl *d )
-{
-	uint32_t c;
-	int i, k;
-
-	for ( i = 0; i < 256; i++ ) {
-		c = (uint32_t)i;
-		for ( k = 0; k < 8; k++ )
-			c = ( c & 1 ) ? 0xedb88320U ^ ( c >> 1 ) : c >> 1;
-		d->dl_crctab[i] = c;
-	}
-}
-
-static void
-crc_update( struct dl *d, const unsigned char *p, size_t n )
-{
-	uint32_t c = ~d->dl_crc;
-
-	while ( n-- )
-		c = d->dl_crctab[( c ^ *p++ ) & 0xff] ^ ( c >> 8 );
-	d->dl_crc = ~c;
 }
 
 /* Collects header or trailer bytes up to want; 1 when all are there. */
@@ -296,7 +273,7 @@ dl_inflate( struct dl *d, const unsigned char **p, size_t *n )
 			return;
 		}
 		out = sizeof( d->dl_out ) - z->avail_out;
-		crc_update( d, d->dl_out, out );
+		d->dl_crc = (uint32_t)crc32_z( d->dl_crc, d->dl_out, out );
 		d->dl_size += (uint32_t)out;
 		dl_text( d, (const char *)d->dl_out, out );
 	} while ( zrc == Z_OK && ( z->avail_in > 0 || z->avail_out == 0 ) &&
@@ -400,7 +377,6 @@ download( struct auth0_api *api, const char *location,
 		return AUTH0_ERR_NOMEM;
 	}
 	d->dl_fd = fd;
-	crc_init( d );
 	memset( &c, 0, sizeof( c ) );
 	c.ca_method = "GET";
 	c.ca_base = "";

@@ -91,7 +91,7 @@ session_new( char *strs[S_N], double rate, long timeout )
 	ac->ac_authz_url = strs[S_AUTHZ];
 	ac->ac_authz_audience = strs[S_AUTHZAUD];
 	ac->ac_rate = rate;
-	ac->ac_max_retries = 4;
+	ac->ac_max_retries = 3;
 	ac->ac_max_wait = 60;
 	ac->ac_export_timeout = 3600;
 	ac->ac_poll_interval = 2;

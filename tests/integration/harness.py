@@ -274,7 +274,8 @@ def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", 
          "auth0-client-secret-file": path,
          "auth0-ca-file": os.path.join(CERTS, "ca.pem"),
          "auth0-refresh-interval": "3600",
-         "auth0-timeout": "5"}
+         "auth0-request-rate": "0",        # tests that want a limit set one
+         "auth0-timeout": "3"}
     if authz:
         d["auth0-authz-url"] = "https://127.0.0.1:%d/authz/api" % sim.port
     return d

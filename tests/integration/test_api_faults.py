@@ -77,7 +77,7 @@ class Faults(ApiBase):
         self.converges()
 
     def test_users_timeout_nothing_written(self):
-        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "delay": 8}])
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "delay": 4}])
         self.assertNothingWritten(m)
         self.converges()
 
