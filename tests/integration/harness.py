@@ -30,6 +30,9 @@ ROOTDN = "cn=admin," + SUFFIX
 ROOTPW = "secret"
 PEOPLE = "ou=people," + SUFFIX
 
+TMP = os.path.join(TOP, "tests/tmp")
+os.makedirs(TMP, exist_ok=True)
+
 BASE_SCHEMA = ["/etc/ldap/schema/core.schema", "/etc/ldap/schema/cosine.schema",
                "/etc/ldap/schema/inetorgperson.schema", os.path.join(TOP, "schema/rfc2307bis.schema")]
 

@@ -47,6 +47,41 @@ class BadConfig(unittest.TestCase):
             s.cleanup()
 
 
+class DomainWarning(unittest.TestCase):
+    def test_custom_domain_warned(self):
+        s = Slapd("customdomain")
+        secret = os.path.join(s.dir, "secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o644), "w") as f:
+            f.write("x\n")
+        s.directives.update({"auth0-domain": "login.example.com", "auth0-client-id": "c",
+                             "auth0-client-secret-file": secret})
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            log = s.log_text()
+            self.assertIn('auth0-domain "login.example.com" is not a canonical *.auth0.com domain', log)
+            self.assertIn("is readable by every user of this machine", log)
+        finally:
+            s.cleanup()
+
+    def test_canonical_domain_not_warned(self):
+        s = Slapd("canonical")
+        secret = os.path.join(s.dir, "secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("x\n")
+        s.directives.update({"auth0-domain": "acme.eu.auth0.com", "auth0-client-id": "c",
+                             "auth0-client-secret-file": secret})
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            self.assertNotIn("not a canonical", s.log_text())
+            self.assertNotIn("readable by every user", s.log_text())
+        finally:
+            s.cleanup()
+
+
 class VersionGuard(unittest.TestCase):
     def test_module_for_another_slapd_refuses_to_load(self):
         vtest = os.path.join(os.path.dirname(harness.MODULE), "back_auth0_vtest.so")

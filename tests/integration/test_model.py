@@ -225,6 +225,24 @@ class ModelChanges(unittest.TestCase):
         self.s.wait_refresh(2)
         self.assertEqual(self.gids(), before)
 
+    def test_removed_user_leaves_every_group(self):
+        t = Tenant(self.s.snap)
+        gone = next(u for u in t.users if any(u["user_id"] in t.group_members(g) for g in t.groups))
+        dn = self.s.people()[gone["user_id"]][0]
+        path = os.path.join(self.s.snap, "users.ndjson")
+        with open(path, encoding="utf-8") as f:
+            lines = [l for l in f if json.loads(l)["user_id"] != gone["user_id"]]
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        r = self.s.refresh_now()
+        self.assertEqual(r["deleted"], 1)
+        for filt in ("(member=%s)", "(uniqueMember=%s)"):
+            res = self.s.search(SUFFIX, filt % ldap.filter.escape_filter_chars(dn), ["1.1"])
+            self.assertEqual(res, [], filt)
+        uid = gone.get("username") or gone.get("email") or gone["user_id"]
+        res = self.s.search(SUFFIX, "(memberUid=%s)" % ldap.filter.escape_filter_chars(uid), ["1.1"])
+        self.assertEqual(res, [])
+
     def test_membership_change_touches_only_affected_entries(self):
         path = os.path.join(self.s.snap, "authz.json")
         with open(path, encoding="utf-8") as f:
