@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 import unittest
 
@@ -46,11 +47,12 @@ def special(flag):
 class BindBase(unittest.TestCase):
     directives = {}
     loglevel = None
+    monitor = False
 
     @classmethod
     def setUpClass(cls):
         cls.sim = simulator(SAMPLE)
-        cls.s = Slapd(cls.__name__)
+        cls.s = Slapd(cls.__name__, monitor=cls.monitor)
         cls.s.directives.update(api_directives(cls.s, cls.sim, authz=False))
         cls.s.directives["auth0-snapshot-dir"] = cls.s.snap   # data offline, passwords live
         cls.s.directives.update(cls.directives)
@@ -177,9 +179,50 @@ class Outcomes(BindBase):
         self.assertEqual(self.logins(), n)
 
 
+def monitor_attrs(s):
+    c = s.conn()
+    try:
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_ONELEVEL,
+                         "(objectClass=auth0MonitorInfo)", ["+"])
+    finally:
+        c.unbind_s()
+    return {k: v[0].decode() for k, v in res[0][1].items()}
+
+
 class Cache(BindBase):
     directives = {"auth0-bind-cache-ttl": "2", "auth0-bind-cache-stale": "0",
                   "auth0-bind-throttle": "0 0 60"}
+    monitor = True
+
+    def test_hits_counted_in_monitor(self):
+        uid, pw = plain_user()
+        self.bind(uid, pw).unbind_s()
+        before = int(monitor_attrs(self.s)["auth0MonBindCacheHits"])
+        self.bind(uid, pw).unbind_s()
+        self.assertEqual(int(monitor_attrs(self.s)["auth0MonBindCacheHits"]), before + 1)
+
+    def test_user_blocked_at_refresh_refused_within_ttl(self):
+        uid = next(k for k, sec in sorted(SECRETS.items()) if set(sec) == {"password"}
+                   and k.startswith("auth0|") and not USERS[k].get("blocked") and k != plain_user()[0])
+        pw = SECRETS[uid]["password"]
+        self.bind(uid, pw).unbind_s()
+        path = os.path.join(self.s.snap, "users.ndjson")
+        with open(path, encoding="utf-8") as f:
+            users = [json.loads(line) for line in f]
+        for u in users:
+            if u["user_id"] == uid:
+                u["blocked"] = True
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in users)
+        try:
+            self.s.refresh_now()
+            self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, pw, "blocked")
+        finally:
+            for u in users:
+                u.pop("blocked", None) if u["user_id"] == uid else None
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in users)
+            self.s.refresh_now()
 
     def test_cache_hit_within_ttl_then_upstream(self):
         uid, pw = plain_user()
@@ -209,6 +252,7 @@ class Stale(BindBase):
 
 class Throttle(BindBase):
     directives = {"auth0-bind-throttle": "3 100 60", "auth0-bind-cache-ttl": "0"}
+    monitor = True
 
     def test_failures_per_dn_throttled_before_asking_auth0(self):
         uid, pw = plain_user()
@@ -217,6 +261,39 @@ class Throttle(BindBase):
         n = self.logins()
         self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, pw, "too many failed binds")
         self.assertEqual(self.logins(), n)
+        self.assertGreaterEqual(int(monitor_attrs(self.s)["auth0MonBindThrottled"]), 1)
+
+
+class Concurrency(BindBase):
+    directives = {"auth0-bind-cache-ttl": "0", "auth0-bind-throttle": "0 0 60",
+                  "auth0-bind-connections": "4"}
+
+    def test_slow_auth0_blocks_neither_searches_nor_service_binds(self):
+        uid, pw = plain_user()
+        self.sim.faults.add([{"path_prefix": REALM_PATH, "delay": 2}])
+        results = []
+
+        def one():
+            try:
+                self.bind(uid, pw).unbind_s()
+                results.append("ok")
+            except ldap.LDAPError as e:
+                results.append(type(e).__name__)
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.time()
+        c = self.bind(ROOTDN, ROOTPW)
+        c.search_s(SUFFIX, ldap.SCOPE_SUBTREE, "(uid=%s)" % "jane", ["1.1"])
+        c.unbind_s()
+        quick = time.time() - t0
+        for t in threads:
+            t.join(30)
+        self.assertLess(quick, 1.0)
+        self.assertGreaterEqual(results.count("ok"), 4)          # served in parallel
+        self.assertEqual(set(results) - {"ok", "BUSY"}, set())   # never 49 or 52
+        self.assertLessEqual(self.sim.stats.snapshot().get("max_in_flight", 0), 4 + 1)
 
 
 class NoSecretsInLog(BindBase):
