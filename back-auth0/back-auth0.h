@@ -66,6 +66,7 @@ struct auth0_info {
 	struct berval		ai_nsuffix;	/* set at db_open */
 
 	/* configuration */
+	int			ai_sync;	/* 0: a replica, no refresh */
 	char			*ai_snapshot_dir;
 	char			*ai_domain;		/* host[:port] */
 	char			*ai_client_id;

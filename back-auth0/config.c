@@ -50,7 +50,8 @@ enum {
 	AUTH0_CF_BINDSTALE,
 	AUTH0_CF_BINDSEP,
 	AUTH0_CF_BINDTHROTTLE,
-	AUTH0_CF_BINDPOOL
+	AUTH0_CF_BINDPOOL,
+	AUTH0_CF_SYNC
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -214,6 +215,12 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'HTTPS connections to Auth0 for binds' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	{ "auth0-sync", "on|off", 2, 2, 0,
+	  ARG_MAGIC|ARG_ON_OFF|AUTH0_CF_SYNC, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "27 NAME 'olcAuth0Sync' "
+	  "DESC 'FALSE on a syncrepl consumer: no import, binds only' "
+	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -230,7 +237,7 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0Timeout $ olcAuth0Bind $ olcAuth0BindClientId $ "
 	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
-	  "olcAuth0BindThrottle $ olcAuth0BindConnections ) )",
+	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -405,6 +412,7 @@ auth0_config_defaults( struct auth0_info *ai )
 
 	for ( nd = numdirs; nd->nd_type; nd++ )
 		*(long *)( (char *)ai + nd->nd_off ) = nd->nd_default;
+	ai->ai_sync = 1;
 	ai->ai_bind_on = AUTH0_BIND_UNSET;
 	ai->ai_bind_sep = ',';
 	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
@@ -465,6 +473,9 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_SYNC:
+		c->value_int = ai->ai_sync;
+		break;
 	case AUTH0_CF_BIND:
 		if ( ai->ai_bind_on == AUTH0_BIND_UNSET )
 			return 1;
@@ -601,6 +612,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_BIND:
 		ai->ai_bind_on = AUTH0_BIND_UNSET;
+		break;
+	case AUTH0_CF_SYNC:
+		ai->ai_sync = 1;
 		break;
 	case AUTH0_CF_BINDSEP:
 		ai->ai_bind_sep = ',';
@@ -769,6 +783,9 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_SYNC:
+		ai->ai_sync = c->value_int;
+		return 0;
 	case AUTH0_CF_BIND:
 		if ( strcasecmp( arg, "password-realm" ) == 0 )
 			ai->ai_bind_on = AUTH0_BIND_REALM;

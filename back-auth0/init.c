@@ -163,6 +163,12 @@ auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 {
 	char err[SLAP_TEXT_BUFLEN];
 
+	if ( !ai->ai_sync ) {
+		/* a replica: data comes by syncrepl, binds may still be ours */
+		if ( ai->ai_domain )
+			warn_custom_domain( ai->ai_domain );
+		return auth0_open_bind( ai, cr );
+	}
 	if ( ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
 		return open_error( cr, "no source configured (set "
 			"auth0-snapshot-dir or auth0-domain)" );
@@ -210,6 +216,8 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
 	auth0_monitor_open( ai, be );
+	if ( !ai->ai_sync )
+		return 0;
 	return auth0_refresh_start( ai );
 }
 

@@ -84,7 +84,9 @@ auth0_op_write( Operation *op, SlapReply *rs )
 	struct berval pdn, nnew = BER_BVNULL;
 	int ours;
 
-	if ( is_own( op ) || ( SLAP_SHADOW( op->o_bd ) && be_isupdate( op ) ) )
+	/* on a replica only replication reaches the backend: slapd refers
+	 * clients' writes to the provider before they get here */
+	if ( is_own( op ) || SLAP_SHADOW( op->o_bd ) )
 		return SLAP_CB_CONTINUE;
 	ours = in_imported( op->o_bd, &op->o_req_ndn );
 	if ( !ours && op->o_tag == LDAP_REQ_MODRDN ) {

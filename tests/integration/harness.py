@@ -73,6 +73,7 @@ class Slapd:
         self.proc = None
         self.confdir = None
         self.module = MODULE
+        self.modules = []
         self.loglevel = "stats,sync"
         self.directives = directives if directives is not None else {
             "auth0-snapshot-dir": self.snap,
@@ -91,6 +92,7 @@ class Slapd:
             "argsfile %s/slapd.args" % self.dir,
             "modulepath /usr/lib/ldap",
             "moduleload back_mdb",
+        ] + ["moduleload %s" % m for m in self.modules] + [
             "moduleload %s" % self.module,
             "database config",
             'rootdn "cn=config"',
