@@ -47,6 +47,8 @@ group_index( const struct auth0_model *m, const char *id )
 {
 	struct auth0_group key, *g;
 
+	if ( m->sn_ngroups == 0 )
+		return AUTH0_NOINDEX;
 	key.gr_id = (char *)id;
 	g = bsearch( &key, m->sn_groups, m->sn_ngroups, sizeof( key ),
 		cmp_group_id );
@@ -87,7 +89,7 @@ set_take( struct flat *f, struct auth0_uset *s )
 	if ( s->ut_idx == NULL )
 		return -1;
 	memcpy( s->ut_idx, f->fl_out, f->fl_nout * sizeof( size_t ) );
-	qsort( s->ut_idx, s->ut_n, sizeof( size_t ), cmp_size );
+	auth0_sort( s->ut_idx, s->ut_n, sizeof( size_t ), cmp_size );
 	return 0;
 }
 
@@ -325,7 +327,7 @@ auth0_flatten( struct auth0_model *m )
 	memset( &f, 0, sizeof( f ) );
 	f.fl_m = m;
 	auth0_model_sort_users( m );
-	qsort( m->sn_groups, m->sn_ngroups, sizeof( *m->sn_groups ),
+	auth0_sort( m->sn_groups, m->sn_ngroups, sizeof( *m->sn_groups ),
 		cmp_group_id );
 	f.fl_umark = calloc( m->sn_nusers + 1, sizeof( unsigned ) );
 	f.fl_gmark = calloc( m->sn_ngroups + 1, sizeof( unsigned ) );

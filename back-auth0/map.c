@@ -548,9 +548,11 @@ auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold )
 
 	if ( fold == NULL )
 		fold = auth0_map_fold_ascii;
-	qsort( m->sn_groups, m->sn_ngroups, sizeof( *m->sn_groups ), cmp_group );
-	qsort( m->sn_roles, m->sn_nroles, sizeof( *m->sn_roles ), cmp_role );
-	qsort( m->sn_clients, m->sn_nclients, sizeof( *m->sn_clients ),
+	auth0_sort( m->sn_groups, m->sn_ngroups, sizeof( *m->sn_groups ),
+		cmp_group );
+	auth0_sort( m->sn_roles, m->sn_nroles, sizeof( *m->sn_roles ),
+		cmp_role );
+	auth0_sort( m->sn_clients, m->sn_nclients, sizeof( *m->sn_clients ),
 		cmp_client );
 	for ( i = 0; i < m->sn_ngroups && !err; i++ )
 		m->sn_groups[i].gr_cn = claim_cn( &tg, m->sn_groups[i].gr_name,

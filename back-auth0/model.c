@@ -311,7 +311,8 @@ cmp_user_id( const void *a, const void *b )
 void
 auth0_model_sort_users( struct auth0_model *m )
 {
-	qsort( m->sn_users, m->sn_nusers, sizeof( *m->sn_users ), cmp_user_id );
+	auth0_sort( m->sn_users, m->sn_nusers, sizeof( *m->sn_users ),
+		cmp_user_id );
 }
 
 /* Index of the user with this user_id (users sorted), or AUTH0_NOINDEX. */
@@ -321,6 +322,8 @@ auth0_model_user_index( const struct auth0_model *m, const char *id )
 	struct auth0_user key;
 	const struct auth0_user *u;
 
+	if ( m->sn_nusers == 0 )
+		return AUTH0_NOINDEX;
 	key.us_id = (char *)id;
 	u = bsearch( &key, m->sn_users, m->sn_nusers, sizeof( key ),
 		cmp_user_id );

@@ -194,6 +194,8 @@ size_t auth0_strv_len( char *const *v );
 int auth0_strv_has( char *const *v, const char *s );
 void auth0_strv_free( char **v );
 void auth0_uset_free( struct auth0_uset *s );
+void auth0_sort( void *base, size_t n, size_t size,
+	int (*cmp)( const void *, const void * ) );
 
 /* json.c */
 const char *auth0_json_str( const struct cJSON *o, const char *key );

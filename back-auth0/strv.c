@@ -72,3 +72,12 @@ auth0_uset_free( struct auth0_uset *s )
 	s->ut_idx = NULL;
 	s->ut_n = 0;
 }
+
+/* qsort() that accepts an empty array (NULL base is undefined there). */
+void
+auth0_sort( void *base, size_t n, size_t size,
+	int (*cmp)( const void *, const void * ) )
+{
+	if ( n > 1 )
+		qsort( base, n, size, cmp );
+}
