@@ -573,6 +573,8 @@ rules_delete( struct auth0_info *ai, int valx )
 {
 	int i, from = valx, to = valx + 1;
 
+	if ( ai->ai_nrules == 0 )
+		return;
 	if ( valx < 0 || valx >= ai->ai_nrules ) {
 		from = 0;
 		to = ai->ai_nrules;

@@ -37,6 +37,16 @@ BASE_SCHEMA = ["/etc/ldap/schema/core.schema", "/etc/ldap/schema/cosine.schema",
                "/etc/ldap/schema/inetorgperson.schema", os.path.join(TOP, "schema/rfc2307bis.schema")]
 
 
+def slapd_env():
+    """slapd's environment: with AUTH0_PRELOAD (scripts/check --sanitize)
+    the sanitizer runtimes are preloaded into slapd only."""
+    env = dict(os.environ)
+    pre = env.pop("AUTH0_PRELOAD", "")
+    if pre:
+        env["LD_PRELOAD"] = pre
+    return env
+
+
 def free_port():
     """A free TCP port on 127.0.0.1 (bind to port 0, as curl's ports.py)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -131,7 +141,8 @@ class Slapd:
 
     def start(self, wait=True):
         self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env=slapd_env())
         if wait:
             self.wait_ready()
         return self
@@ -165,11 +176,16 @@ class Slapd:
 
     def run_expect_failure(self, timeout=15):
         """Starts slapd and expects it to refuse to start; returns its output."""
-        p = subprocess.run(self.argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        p = subprocess.run(self.argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                           env=slapd_env())
         return p.returncode, p.stdout.decode("utf-8", "replace")
 
     def cleanup(self, ok=True):
         self.stop()
+        if os.environ.get("AUTH0_PRELOAD"):
+            report = re.search(r"(ERROR: AddressSanitizer.*|.*runtime error:.*)", self.log_text())
+            if report:
+                raise AssertionError("sanitizer report in %s: %s" % (self.log, report.group(1)))
         if ok and not os.environ.get("AUTH0_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
