@@ -1,7 +1,8 @@
 /* monitor.c - back-auth0 status under cn=Monitor */
 /*
- * With a monitor database configured, the database's entry under
- * cn=Databases,cn=Monitor gains the object class auth0MonitorInfo and the
+ * With a monitor database configured, the overlay's entry below the
+ * database's under cn=Databases,cn=Monitor gains the object class
+ * auth0MonitorInfo and the
  * operational attributes below, computed when the entry is read: the last
  * refresh (times, error, counts, failed resources, API requests and 429s)
  * and the bind counters.  Without a monitor database nothing is done.
@@ -276,7 +277,9 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	cb->mc_update = monitor_update;
 	cb->mc_free = monitor_free;
 	cb->mc_private = ai;
-	rc = mbe->register_database( be, &ai->ai_monitor_ndn );
+	/* our own entry (the overlay's): slapd 2.5.13 frees the callbacks of
+	 * an entry that has several of them wrongly at shutdown */
+	rc = mbe->register_overlay( be, ai->ai_on, &ai->ai_monitor_ndn );
 	if ( rc == 0 )
 		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
 			-1, NULL );

@@ -14,17 +14,17 @@
 #include "api.h"
 #include "httpcurl.h"
 
+enum { S_BASE, S_ID, S_SECRET, S_AUD, S_AUTHZ, S_AUTHZAUD, S_CA, S_N };
+
 /* The API session and the settings it was built from (owned copies). */
 struct auth0_session {
 	struct auth0_api	se_api;
 	struct auth0_transport	*se_tr;
 	struct auth0_api_conf	se_conf;
-	char			*se_strs[8];	/* what se_conf points to */
+	char			*se_strs[S_N];	/* what se_conf points to */
 	long			se_timeout;
 	struct auth0_api_stats	se_total;	/* across refreshes */
 };
-
-enum { S_BASE, S_ID, S_SECRET, S_AUD, S_AUTHZ, S_AUTHZAUD, S_CA, S_N };
 
 static void
 session_free( struct auth0_session *se )

@@ -25,7 +25,7 @@ def entries(s):
 def monitor(s):
     c = s.conn()
     try:
-        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_ONELEVEL,
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
                          "(objectClass=auth0MonitorInfo)", ["+"])
     finally:
         c.unbind_s()

@@ -182,7 +182,7 @@ class Outcomes(BindBase):
 def monitor_attrs(s):
     c = s.conn()
     try:
-        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_ONELEVEL,
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
                          "(objectClass=auth0MonitorInfo)", ["+"])
     finally:
         c.unbind_s()
