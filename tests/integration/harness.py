@@ -116,7 +116,7 @@ class Slapd:
             'rootdn "%s"' % ROOTDN,
             "rootpw %s" % ROOTPW,
             "directory %s" % self.db,
-            "maxsize 104857600",
+            "maxsize 2147483648",
             "index objectClass eq",
             "index uid,mail,auth0UserId eq",
             self.extra_db,
