@@ -189,3 +189,29 @@ class Install(unittest.TestCase):
                 s.cleanup()
         finally:
             shutil.rmtree(dest, ignore_errors=True)
+
+
+class LiveChanges(unittest.TestCase):
+    def test_interval_and_connections_change_without_restart(self):
+        s = Slapd("live")
+        s.directives["auth0-connection"] = ["Username-Password-Authentication"]
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            before = len(s.people())
+            # a new refresh interval reschedules the task at once
+            s.config_set("olcAuth0RefreshInterval", "1")
+            s.wait_refresh(3, timeout=20)
+            # a connection added over LDAP is imported at the next refresh
+            c = s.config_conn()
+            c.modify_s(s.overlay_dn(), [(ldap.MOD_ADD, "olcAuth0Connection", [b"google-oauth2"])])
+            c.unbind_s()
+            n = len(s.refreshes())
+            s.wait_refresh(n + 2, timeout=20)
+            after = s.people(["auth0Connection"])
+            self.assertGreater(len(after), before)
+            self.assertIn(b"google-oauth2", {a["auth0Connection"][0] for dn, a in after.values()})
+            s.config_set("olcAuth0RefreshInterval", "3600")
+        finally:
+            s.cleanup()
