@@ -198,18 +198,11 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 
 	if ( slapMode & SLAP_TOOL_MODE )
 		return 0;
-	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) ) {
-		snprintf( cr->msg, sizeof( cr->msg ),
-			"auth0 overlay needs a database with a non-empty suffix" );
-		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
-		return 1;
-	}
-	if ( BER_BVISEMPTY( &be->be_rootndn ) ) {
-		snprintf( cr->msg, sizeof( cr->msg ), "auth0 overlay needs the "
-			"database's rootdn to write the imported entries" );
-		Debug( LDAP_DEBUG_ANY, "%s\n", cr->msg );
-		return 1;
-	}
+	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) )
+		return open_error( cr, "needs a database with a non-empty suffix" );
+	if ( BER_BVISEMPTY( &be->be_rootndn ) )
+		return open_error( cr, "needs the database's rootdn to write the "
+			"imported entries" );
 	if ( auth0_open_source( ai, cr ) != 0 )
 		return 1;
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
