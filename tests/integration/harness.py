@@ -300,3 +300,15 @@ def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", 
     if authz:
         d["auth0-authz-url"] = "https://127.0.0.1:%d/authz/api" % sim.port
     return d
+
+
+def monitor_attrs(s):
+    """The auth0Mon* attributes of Slapd s's cn=Monitor entry (as text)."""
+    c = s.conn()
+    try:
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
+                         "(objectClass=auth0MonitorInfo)", ["+"])
+    finally:
+        c.unbind_s()
+    assert len(res) == 1, res
+    return {k: v[0].decode() for k, v in res[0][1].items() if k.startswith("auth0Mon")}

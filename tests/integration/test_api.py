@@ -11,7 +11,7 @@ import unittest
 
 import ldap
 
-from harness import SAMPLE, SUFFIX, TOP, Slapd, api_directives, simulator
+from harness import SAMPLE, SUFFIX, TOP, Slapd, api_directives, monitor_attrs, simulator
 
 def entries(s):
     """Every entry below the suffix with its user attributes (sorted values)."""
@@ -22,15 +22,7 @@ def entries(s):
     return out
 
 
-def monitor(s):
-    c = s.conn()
-    try:
-        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
-                         "(objectClass=auth0MonitorInfo)", ["+"])
-    finally:
-        c.unbind_s()
-    assert len(res) == 1, res
-    return {k: v[0].decode() for k, v in res[0][1].items() if k.startswith("auth0Mon")}
+monitor = monitor_attrs
 
 
 class ApiBase(unittest.TestCase):

@@ -12,7 +12,7 @@ import unittest
 
 import ldap
 
-from harness import PEOPLE, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, api_directives, simulator
+from harness import PEOPLE, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, api_directives, monitor_attrs, simulator
 
 REALM_PATH = "/oauth/token"
 
@@ -177,16 +177,6 @@ class Outcomes(BindBase):
             raise ldap.INVALID_CREDENTIALS({"desc": "anonymous"})
         self.assertBindFails(ldap.INVALID_CREDENTIALS, "uid=nobody-here," + PEOPLE, "x")
         self.assertEqual(self.logins(), n)
-
-
-def monitor_attrs(s):
-    c = s.conn()
-    try:
-        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
-                         "(objectClass=auth0MonitorInfo)", ["+"])
-    finally:
-        c.unbind_s()
-    return {k: v[0].decode() for k, v in res[0][1].items()}
 
 
 class Cache(BindBase):

@@ -48,38 +48,31 @@ class BadConfig(unittest.TestCase):
 
 
 class DomainWarning(unittest.TestCase):
-    def test_custom_domain_warned(self):
-        s = Slapd("customdomain")
+    def log_with(self, domain, mode):
+        """slapd's log after a start with this domain and secret-file mode."""
+        s = Slapd("domain")
         secret = os.path.join(s.dir, "secret")
-        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o644), "w") as f:
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, mode), "w") as f:
             f.write("x\n")
-        s.directives.update({"auth0-domain": "login.example.com", "auth0-client-id": "c",
+        s.directives.update({"auth0-domain": domain, "auth0-client-id": "c",
                              "auth0-client-secret-file": secret})
         s.write_conf()
         try:
             s.start()
             s.wait_refresh(1)
-            log = s.log_text()
-            self.assertIn('auth0-domain "login.example.com" is not a canonical *.auth0.com domain', log)
-            self.assertIn("is readable by every user of this machine", log)
+            return s.log_text()
         finally:
             s.cleanup()
 
+    def test_custom_domain_warned(self):
+        log = self.log_with("login.example.com", 0o644)
+        self.assertIn('auth0-domain "login.example.com" is not a canonical *.auth0.com domain', log)
+        self.assertIn("is readable by every user of this machine", log)
+
     def test_canonical_domain_not_warned(self):
-        s = Slapd("canonical")
-        secret = os.path.join(s.dir, "secret")
-        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write("x\n")
-        s.directives.update({"auth0-domain": "acme.eu.auth0.com", "auth0-client-id": "c",
-                             "auth0-client-secret-file": secret})
-        s.write_conf()
-        try:
-            s.start()
-            s.wait_refresh(1)
-            self.assertNotIn("not a canonical", s.log_text())
-            self.assertNotIn("readable by every user", s.log_text())
-        finally:
-            s.cleanup()
+        log = self.log_with("acme.eu.auth0.com", 0o600)
+        self.assertNotIn("not a canonical", log)
+        self.assertNotIn("readable by every user", log)
 
 
 class VersionGuard(unittest.TestCase):
