@@ -134,6 +134,8 @@ struct auth0_feed {
 /* apicall.c */
 int auth0_api_call( struct auth0_api *api, struct auth0_call *c,
 	char *errbuf );
+int auth0_api_get( struct auth0_api *api, struct auth0_call *c,
+	const char *path, const char *const *query, char *errbuf );
 char *auth0_api_escape( const char *s );
 void auth0_api_warn( struct auth0_model *m, int capped, const char *fmt,
 	... ) __attribute__(( format( printf, 3, 4 ) ));

@@ -566,3 +566,16 @@ auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
 	}
 	return first;
 }
+
+/* One GET of the Management API with its token; the reply is in c->ca_json. */
+int
+auth0_api_get( struct auth0_api *api, struct auth0_call *c, const char *path,
+	const char *const *query, char *errbuf )
+{
+	memset( c, 0, sizeof( *c ) );
+	c->ca_method = "GET";
+	c->ca_path = path;
+	c->ca_query = query;
+	c->ca_auth = AUTH0_AUTH_MGMT;
+	return auth0_api_call( api, c, errbuf );
+}

@@ -146,13 +146,9 @@ exec_add( Operation *op, SlapReply *rs, struct auth0_write *w )
 {
 	char textbuf[SLAP_TEXT_BUFLEN];
 	const char *text = NULL;
-	Attribute *a;
 
-	/* a replayed add gets a fresh entryCSN */
-	a = attr_find( w->wr_entry->e_attrs, slap_schema.si_ad_entryCSN );
-	if ( a )
-		attr_delete( &w->wr_entry->e_attrs,
-			slap_schema.si_ad_entryCSN );
+	/* a replayed add gets a fresh entryCSN (none yet: no-op) */
+	attr_delete( &w->wr_entry->e_attrs, slap_schema.si_ad_entryCSN );
 	op->ora_e = w->wr_entry;
 	op->ora_modlist = NULL;
 	rs->sr_err = slap_add_opattrs( op, &text, textbuf, sizeof( textbuf ),

@@ -490,11 +490,7 @@ job_get( struct auth0_api *api, const char *path, cJSON **job,
 	struct auth0_call c;
 	int rc;
 
-	memset( &c, 0, sizeof( c ) );
-	c.ca_method = "GET";
-	c.ca_path = path;
-	c.ca_auth = AUTH0_AUTH_MGMT;
-	rc = auth0_api_call( api, &c, errbuf );
+	rc = auth0_api_get( api, &c, path, NULL, errbuf );
 	if ( rc )
 		return rc;
 	cJSON_Delete( *job );

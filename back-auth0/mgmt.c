@@ -87,19 +87,6 @@ take_items( cJSON *arr, const char *pick, cJSON *out )
 	return AUTH0_OK;
 }
 
-/* One GET of the Management API; the parsed reply is in c->ca_json. */
-static int
-mgmt_get( struct auth0_api *api, struct auth0_call *c, const char *path,
-	const char **q, char *errbuf )
-{
-	memset( c, 0, sizeof( *c ) );
-	c->ca_method = "GET";
-	c->ca_path = path;
-	c->ca_query = q;
-	c->ca_auth = AUTH0_AUTH_MGMT;
-	return auth0_api_call( api, c, errbuf );
-}
-
 /*
  * Follows offset paging (page, per_page and include_totals; auth0-api.md
  * section 2) over path until start + length reaches total or a page is
@@ -121,7 +108,7 @@ offset_all( struct auth0_api *api, const char *path,
 	query_join( q, fixed, paging );
 	for ( k = 0; ; k++ ) {
 		snprintf( page, sizeof( page ), "%ld", k );
-		rc = mgmt_get( api, &c, path, q, errbuf );
+		rc = auth0_api_get( api, &c, path, q, errbuf );
 		if ( rc )
 			break;
 		items = cJSON_GetObjectItemCaseSensitive( c.ca_json, key );
@@ -161,7 +148,7 @@ checkpoint_all( struct auth0_api *api, const char *path,
 		paging[2] = from ? "from" : NULL;
 		paging[3] = from;
 		query_join( q, fixed, paging );
-		rc = mgmt_get( api, &c, path, q, errbuf );
+		rc = auth0_api_get( api, &c, path, q, errbuf );
 		if ( rc )
 			break;
 		items = cJSON_GetObjectItemCaseSensitive( c.ca_json, key );
@@ -321,12 +308,7 @@ users_page( struct auth0_api *api, const char *q, long k, cJSON **out,
 		query[10] = "q";
 		query[11] = q;
 	}
-	memset( &c, 0, sizeof( c ) );
-	c.ca_method = "GET";
-	c.ca_path = "/api/v2/users";
-	c.ca_query = query;
-	c.ca_auth = AUTH0_AUTH_MGMT;
-	rc = auth0_api_call( api, &c, errbuf );
+	rc = auth0_api_get( api, &c, "/api/v2/users", query, errbuf );
 	if ( rc )
 		return rc;
 	*total = auth0_json_long( c.ca_json, "total", -1 );
