@@ -242,105 +242,49 @@ static ConfigOCs auth0_ocs[] = {
 	{ NULL, 0, NULL }
 };
 
-/* Strict unsigned decimal: digits only, no sign, no overflow. */
-static int
-parse_ulong( const char *s, unsigned long *out )
-{
-	char *end;
-
-	if ( s == NULL || !isdigit( (unsigned char)*s ) )
-		return -1;
-	errno = 0;
-	*out = strtoul( s, &end, 10 );
-	if ( errno || *end != '\0' )
-		return -1;
-	return 0;
-}
-
-/* "LOW-HIGH" with 0 < LOW <= HIGH < 2^31. */
-static int
-parse_range( const char *s, unsigned long *lo, unsigned long *hi )
-{
-	char buf[64], *dash;
-
-	if ( strlen( s ) >= sizeof( buf ) )
-		return -1;
-	strcpy( buf, s );
-	dash = strchr( buf, '-' );
-	if ( dash == NULL )
-		return -1;
-	*dash = '\0';
-	if ( parse_ulong( buf, lo ) || parse_ulong( dash + 1, hi ) )
-		return -1;
-	if ( *lo == 0 || *lo > *hi || *hi > 2147483647UL )
-		return -1;
-	return 0;
-}
-
+/* The values themselves are checked by cfgparse.c (slapd-free, fuzzed). */
 static int cf_error( ConfigArgs *c, const char *fmt, const char *arg );
 
 static int
 check_any( ConfigArgs *c, const char *v )
 {
-	return *v ? 0 : cf_error( c, "%s: empty value%s", "" );
+	if ( auth0_cfg_text( v ) )
+		return cf_error( c, "%s: \"%s\" is empty or has control "
+			"characters", v );
+	return 0;
 }
 
-/* host, host:port, [v6]:port; letters, digits, "-" and "." in the host. */
 static int
 check_domain( ConfigArgs *c, const char *v )
 {
-	const char *p = v, *end;
-	unsigned long port;
-	char *e;
-
-	if ( *p == '[' ) {
-		end = strchr( p, ']' );
-		if ( end == NULL || end == p + 1 )
-			goto bad;
-		p = end + 1;
-	} else {
-		for ( ; *p && *p != ':'; p++ )
-			if ( !isalnum( (unsigned char)*p ) && *p != '-' && *p != '.' )
-				goto bad;
-		if ( p == v )
-			goto bad;
-	}
-	if ( *p == '\0' )
-		return 0;
-	if ( *p != ':' || !isdigit( (unsigned char)p[1] ) )
-		goto bad;
-	port = strtoul( p + 1, &e, 10 );
-	if ( *e == '\0' && port > 0 && port < 65536 )
-		return 0;
-bad:
-	return cf_error( c, "%s: \"%s\" is not a host name with an optional "
-		":port (no scheme, no path)", v );
+	if ( auth0_cfg_domain( v ) )
+		return cf_error( c, "%s: \"%s\" is not a host name with an "
+			"optional :port (no scheme, no path)", v );
+	return 0;
 }
 
 static int
 check_https( ConfigArgs *c, const char *v )
 {
-	if ( strncasecmp( v, "https://", 8 ) != 0 || v[8] == '\0' )
-		return cf_error( c, "%s: \"%s\" is not an https:// URL", v );
+	if ( auth0_cfg_https_url( v ) )
+		return cf_error( c, "%s: \"%s\" is not an https:// URL "
+			"(https://host[:port]/path, no user, query or fragment)", v );
 	return 0;
 }
 
 static int
 check_token( ConfigArgs *c, const char *v )
 {
-	const char *p;
-
-	for ( p = v; *p; p++ )
-		if ( isspace( (unsigned char)*p ) || !isprint( (unsigned char)*p ) )
-			return cf_error( c, "%s: \"%s\" contains blanks or "
-				"control characters", v );
-	return check_any( c, v );
+	if ( auth0_cfg_token( v ) )
+		return cf_error( c, "%s: \"%s\" is empty or contains blanks or "
+			"control characters", v );
+	return 0;
 }
 
 static int
 check_file( ConfigArgs *c, const char *v )
 {
-	if ( *v != '/' )
+	if ( auth0_cfg_abspath( v ) )
 		return cf_error( c, "%s: \"%s\" is not an absolute path", v );
 	return 0;
 }
@@ -434,10 +378,20 @@ strdir_field( struct auth0_info *ai, int type, const struct strdir **sdp )
 	return NULL;
 }
 
+/*
+ * The value is shown cut to 64 bytes, so that the explanation after it
+ * still fits in cr_msg (256 bytes).
+ */
 static int
 cf_error( ConfigArgs *c, const char *fmt, const char *arg )
 {
-	snprintf( c->cr_msg, sizeof( c->cr_msg ), fmt, c->argv[0], arg );
+	char shown[72];
+
+	if ( strlen( arg ) > 64 )
+		snprintf( shown, sizeof( shown ), "%.61s...", arg );
+	else
+		snprintf( shown, sizeof( shown ), "%s", arg );
+	snprintf( c->cr_msg, sizeof( c->cr_msg ), fmt, c->argv[0], shown );
 	Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
 	return 1;
 }
@@ -492,7 +446,7 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		emit_str( c, buf );
 		break;
 	case AUTH0_CF_RATE:
-		snprintf( buf, sizeof( buf ), "%g", ai->ai_rate );
+		auth0_cfg_rate_str( ai->ai_rate, buf, sizeof( buf ) );
 		emit_str( c, buf );
 		break;
 	case AUTH0_CF_CONNECTION:
@@ -664,8 +618,9 @@ set_connection( ConfigArgs *c, struct auth0_info *ai, const char *name )
 {
 	int i;
 
-	if ( *name == '\0' )
-		return cf_error( c, "%s: empty connection name%s", "" );
+	if ( auth0_cfg_connection( name ) )
+		return cf_error( c, "%s: \"%s\" is not a connection name (1 to "
+			"128 characters, no blanks)", name );
 	for ( i = 0; i < ai->ai_nconnections; i++ )
 		if ( strcmp( ai->ai_connections[i], name ) == 0 )
 			return cf_error( c, "%s: connection \"%s\" listed twice",
@@ -677,30 +632,25 @@ set_connection( ConfigArgs *c, struct auth0_info *ai, const char *name )
 	return 0;
 }
 
-/* Attributes the module owns: no rule may fill them. */
-static const char *const auth0_reserved_attrs[] = {
-	"objectClass", "uid", "memberOf", "auth0UserId", "cn", "sn",
-	"homeDirectory", NULL
-};
-
 static int
 set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 {
 	AttributeDescription *ad = NULL;
 	const char *text = NULL;
-	int i;
 
-	if ( slap_str2ad( c->argv[1], &ad, &text ) != LDAP_SUCCESS )
+	if ( auth0_cfg_attr_name( c->argv[1] ) ||
+			slap_str2ad( c->argv[1], &ad, &text ) != LDAP_SUCCESS )
 		return cf_error( c, "%s: attribute \"%s\" is not in the schema",
 			c->argv[1] );
 	if ( is_at_operational( ad->ad_type ) )
 		return cf_error( c, "%s: \"%s\" is an operational attribute",
 			c->argv[1] );
-	for ( i = 0; auth0_reserved_attrs[i]; i++ )
-		if ( strcasecmp( ad->ad_cname.bv_val, auth0_reserved_attrs[i] ) == 0 )
-			return cf_error( c, "%s: \"%s\" is set by the module itself",
-				c->argv[1] );
-	if ( !auth0_path_valid( c->argv[2] ) )
+	if ( auth0_cfg_reserved_attr( ad->ad_type->sat_cname.bv_val ) ||
+			auth0_cfg_reserved_attr( ad->ad_cname.bv_val ) )
+		return cf_error( c, "%s: \"%s\" is set by the module itself",
+			c->argv[1] );
+	if ( strlen( c->argv[2] ) > AUTH0_CFG_PATH_MAX ||
+			!auth0_path_valid( c->argv[2] ) )
 		return cf_error( c, "%s: \"%s\" is not a JSON path like "
 			"app_metadata.employee_id", c->argv[2] );
 	ai->ai_rules = ch_realloc( ai->ai_rules,
@@ -715,34 +665,25 @@ set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 static int
 set_throttle( ConfigArgs *c, struct auth0_info *ai )
 {
-	unsigned long dn, ip, window;
+	long v[3];
 
-	if ( parse_ulong( c->argv[1], &dn ) || parse_ulong( c->argv[2], &ip ) ||
-			parse_ulong( c->argv[3], &window ) || dn > 10000 ||
-			ip > 100000 || window < 1 || window > 86400 )
+	if ( auth0_cfg_throttle( c->argv[1], c->argv[2], c->argv[3], v ) )
 		return cf_error( c, "%s: \"%s ...\" is not <per-dn 0-10000> "
 			"<per-address 0-100000> <window 1-86400 seconds>",
 			c->argv[1] );
-	ai->ai_bind_max_dn = (long)dn;
-	ai->ai_bind_max_ip = (long)ip;
-	ai->ai_bind_window = (long)window;
+	ai->ai_bind_max_dn = v[0];
+	ai->ai_bind_max_ip = v[1];
+	ai->ai_bind_window = v[2];
 	return 0;
 }
 
 static int
 set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 {
-	char buf[32];
-	size_t n = strlen( arg );
-	int pct = n > 0 && arg[n - 1] == '%';
 	unsigned long v;
+	int pct;
 
-	if ( n == 0 || n >= sizeof( buf ) )
-		return cf_error( c, "%s: invalid value \"%s\"", arg );
-	memcpy( buf, arg, n + 1 );
-	if ( pct )
-		buf[n - 1] = '\0';
-	if ( parse_ulong( buf, &v ) || ( pct && v > 100 ) )
+	if ( auth0_cfg_max_delete( arg, &v, &pct ) )
 		return cf_error( c, "%s: \"%s\" is not a count or a percentage "
 			"(0-100%%)", arg );
 	ai->ai_max_delete = v;
@@ -756,8 +697,8 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 	const char *arg = c->argv[1];
 	const struct strdir *sd = NULL;
 	char **field = strdir_field( ai, c->type, &sd );
-	unsigned long lo, hi, v;
-	char *end;
+	unsigned long lo, hi;
+	long v;
 	double d;
 
 	const struct numdir *nd;
@@ -771,17 +712,14 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	if ( num ) {
-		char range[64];
-		snprintf( range, sizeof( range ), "%s", arg );
-		if ( parse_ulong( arg, &v ) || (long)v < nd->nd_min ||
-				(long)v > nd->nd_max ) {
-			snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: \"%s\" is not "
-				"a number from %ld to %ld", c->argv[0], range,
+		if ( auth0_cfg_number( arg, nd->nd_min, nd->nd_max, &v ) ) {
+			snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: \"%.64s\" is "
+				"not a number from %ld to %ld", c->argv[0], arg,
 				nd->nd_min, nd->nd_max );
 			Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
 			return 1;
 		}
-		*num = (long)v;
+		*num = v;
 		return 0;
 	}
 	switch ( c->type ) {
@@ -789,28 +727,29 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 		ai->ai_sync = c->value_int;
 		return 0;
 	case AUTH0_CF_BIND:
-		if ( strcasecmp( arg, "password-realm" ) == 0 )
+		switch ( auth0_cfg_bind_mode( arg ) ) {
+		case 1:
 			ai->ai_bind_on = AUTH0_BIND_REALM;
-		else if ( strcasecmp( arg, "off" ) == 0 )
+			break;
+		case 0:
 			ai->ai_bind_on = AUTH0_BIND_OFF;
-		else
+			break;
+		default:
 			return cf_error( c, "%s: \"%s\" is not password-realm or "
 				"off", arg );
+		}
 		return 0;
 	case AUTH0_CF_BINDSEP:
-		if ( strlen( arg ) != 1 || isalnum( (unsigned char)*arg ) ||
-				!isprint( (unsigned char)*arg ) )
+		if ( auth0_cfg_otp_separator( arg, &ai->ai_bind_sep ) )
 			return cf_error( c, "%s: \"%s\" is not one printable "
-				"character other than a letter or digit", arg );
-		ai->ai_bind_sep = *arg;
+				"character other than a letter, digit or blank", arg );
 		return 0;
 	case AUTH0_CF_BINDTHROTTLE:
 		return set_throttle( c, ai );
 	case AUTH0_CF_RATE:
-		d = strtod( arg, &end );
-		if ( *arg == '\0' || *end || !( d >= 0 && d <= 1000 ) )
+		if ( auth0_cfg_rate( arg, &d ) )
 			return cf_error( c, "%s: \"%s\" is not a rate from 0 to "
-				"1000 per second", arg );
+				"1000 per second (at most 3 decimals)", arg );
 		ai->ai_rate = d;
 		return 0;
 
@@ -824,7 +763,7 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_CONNECTION:
 		return set_connection( c, ai, arg );
 	case AUTH0_CF_REFRESH:
-		if ( parse_ulong( arg, &v ) || v > 31536000UL )
+		if ( auth0_cfg_number( arg, 0, 31536000L, &v ) )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "
 				"(0-31536000)", arg );
 		ai->ai_refresh_interval = (time_t)v;
@@ -832,7 +771,7 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	case AUTH0_CF_UIDRANGE:
 	case AUTH0_CF_GIDRANGE:
-		if ( parse_range( arg, &lo, &hi ) )
+		if ( auth0_cfg_range( arg, &lo, &hi ) )
 			return cf_error( c, "%s: \"%s\" is not a range LOW-HIGH "
 				"with 0 < LOW <= HIGH < 2147483648", arg );
 		if ( c->type == AUTH0_CF_UIDRANGE ) {

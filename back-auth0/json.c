@@ -92,7 +92,9 @@ scalar_text( const cJSON *v )
 	if ( cJSON_IsBool( v ) )
 		return strdup( cJSON_IsTrue( v ) ? "TRUE" : "FALSE" );
 	if ( cJSON_IsNumber( v ) ) {
-		if ( v->valuedouble == (double)(long long)v->valuedouble )
+		/* cast only what a long long holds: 1e300 is UB otherwise */
+		if ( v->valuedouble > -9.0e18 && v->valuedouble < 9.0e18 &&
+				v->valuedouble == (double)(long long)v->valuedouble )
 			snprintf( buf, sizeof( buf ), "%lld",
 				(long long)v->valuedouble );
 		else

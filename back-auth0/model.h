@@ -230,6 +230,33 @@ size_t auth0_model_user_index( const struct auth0_model *m, const char *id );
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );
 
+/* cfgparse.c: directive values (0 acceptable, -1 not; see the file) */
+#define AUTH0_CFG_ID_MAX	2147483647UL	/* uid/gid ranges */
+#define AUTH0_CFG_RATE_MAX	1000		/* requests per second */
+#define AUTH0_CFG_URL_MAX	2048
+#define AUTH0_CFG_CONN_MAX	128		/* a connection name */
+#define AUTH0_CFG_ATTR_MAX	128		/* a map-attribute attribute */
+#define AUTH0_CFG_PATH_MAX	256		/* a map-attribute JSON path */
+int auth0_cfg_ulong( const char *s, unsigned long *out );
+int auth0_cfg_number( const char *s, long min, long max, long *out );
+int auth0_cfg_range( const char *s, unsigned long *lo, unsigned long *hi );
+int auth0_cfg_max_delete( const char *s, unsigned long *v, int *pct );
+int auth0_cfg_rate( const char *s, double *out );
+void auth0_cfg_rate_str( double rate, char *buf, size_t len );
+int auth0_cfg_throttle( const char *dn, const char *ip, const char *window,
+	long out[3] );
+int auth0_cfg_otp_separator( const char *s, char *out );
+int auth0_cfg_bind_mode( const char *s );
+int auth0_cfg_text( const char *s );
+int auth0_cfg_token( const char *s );
+int auth0_cfg_abspath( const char *s );
+int auth0_cfg_domain( const char *s );
+int auth0_cfg_https_url( const char *s );
+int auth0_cfg_connection( const char *s );
+int auth0_cfg_attr_name( const char *s );
+int auth0_cfg_reserved_attr( const char *name );
+int auth0_cfg_map_rule( const char *attr, const char *path );
+
 /* snapdir.c */
 int auth0_snapdir_read_users( const char *dir,
 	const struct auth0_select *sel, struct auth0_model *m,

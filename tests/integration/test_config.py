@@ -20,6 +20,17 @@ class BadConfig(unittest.TestCase):
         ({"auth0-gid-range": "0-10"}, "auth0-gid-range: \"0-10\" is not a range"),
         ({"auth0-max-delete": "150%"}, "auth0-max-delete: \"150%\" is not a count or a percentage"),
         ({"auth0-connection": ["db", "db"]}, 'auth0-connection: connection "db" listed twice'),
+        # value parsers of cfgparse.c (fuzzed by tests/fuzz/fuzz_config.c)
+        ({"auth0-authz-url": "https://user:pw@authz.example.com/api"},
+         'auth0-authz-url: "https://user:pw@authz.example.com/api" is not an https:// URL'),
+        ({"auth0-authz-url": "https://authz.example.com/api?x=1"}, "is not an https:// URL"),
+        ({"auth0-domain": "[zz::1]:443"}, 'auth0-domain: "[zz::1]:443" is not a host name'),
+        ({"auth0-domain": "a..example.com"}, 'auth0-domain: "a..example.com" is not a host name'),
+        ({"auth0-request-rate": "1e-07"}, 'auth0-request-rate: "1e-07" is not a rate'),
+        ({"auth0-request-rate": "nan"}, 'auth0-request-rate: "nan" is not a rate'),
+        ({"auth0-map-attribute": "cn;lang-en name"}, "is set by the module itself"),
+        ({"auth0-map-attribute": "employeeNumber " + "a" * 300}, "is not a JSON path"),
+        ({"auth0-bind-otp-separator": '" "'}, "auth0-bind-otp-separator: \" \" is not one printable"),
     ]
 
     def test_each_bad_directive_fails_start(self):
