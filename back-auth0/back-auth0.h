@@ -25,6 +25,7 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
 #define AUTH0_DEFAULT_RATE		2.0	/* requests per second */
 #define AUTH0_DEFAULT_TIMEOUT		30	/* seconds per request */
+#define AUTH0_DEFAULT_EXPORT_TIMEOUT	3600	/* seconds per export job */
 #define AUTH0_DEFAULT_AUTHZ_AUDIENCE	"urn:auth0-authz-api"
 #define AUTH0_DEFAULT_BIND_TTL		300
 #define AUTH0_DEFAULT_BIND_MAX_DN	5
@@ -78,6 +79,7 @@ struct auth0_info {
 	char			*ai_ca_file;
 	double			ai_rate;
 	long			ai_timeout;
+	long			ai_export_timeout;	/* seconds */
 
 	/* binds (bind.c) */
 	int			ai_bind_on;	/* AUTH0_BIND_* */
@@ -174,6 +176,8 @@ struct auth0_run {
 	long			rn_ms;
 	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
+	char			rn_res_err[AUTH0_ERRLEN];	/* a resource
+					 * failed, its stored data kept */
 };
 
 #include "proto-auth0.h"

@@ -51,7 +51,8 @@ enum {
 	AUTH0_CF_BINDSEP,
 	AUTH0_CF_BINDTHROTTLE,
 	AUTH0_CF_BINDPOOL,
-	AUTH0_CF_SYNC
+	AUTH0_CF_SYNC,
+	AUTH0_CF_EXPORTTIMEOUT
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -221,6 +222,13 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'FALSE on a syncrepl consumer: no import, binds only' "
 	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
 	  NULL, NULL },
+	{ "auth0-export-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_EXPORTTIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "28 NAME 'olcAuth0ExportTimeout' "
+	  "DESC 'Seconds a users-export job may take before the refresh "
+	  "gives it up' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -237,7 +245,8 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0Timeout $ olcAuth0Bind $ olcAuth0BindClientId $ "
 	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
-	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync ) )",
+	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
+	  "olcAuth0ExportTimeout ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -332,6 +341,8 @@ static const struct numdir {
 		604800, 0 },
 	{ AUTH0_CF_BINDPOOL, offsetof( struct auth0_info, ai_bind_pool ), 1, 64,
 		AUTH0_DEFAULT_BIND_POOL },
+	{ AUTH0_CF_EXPORTTIMEOUT, offsetof( struct auth0_info,
+		ai_export_timeout ), 1, 86400, AUTH0_DEFAULT_EXPORT_TIMEOUT },
 	{ 0, 0, 0, 0, 0 }
 };
 
@@ -852,8 +863,8 @@ auth0_config_init( slap_overinst *on )
 /*
  * Reads a secret from path into *out (ch_malloc'd; the caller wipes it).
  * The file must be a regular file of at most 4 KiB; trailing white space
- * is dropped.  A file others may read gets a warning.  Never logs the
- * secret itself.
+ * is dropped.  A file its group or others may read gets a warning.
+ * Never logs the secret itself.
  */
 int
 auth0_secret_read( const char *path, const char *directive, char **out,
@@ -878,7 +889,11 @@ auth0_secret_read( const char *path, const char *directive, char **out,
 	}
 	if ( st.st_mode & S_IROTH )
 		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
-			"every user of this machine; chmod o-r it\n", directive, path );
+			"every user of this machine; chmod 600 it\n", directive, path );
+	else if ( st.st_mode & S_IRGRP )
+		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
+			"the members of group %lu; chmod 600 it\n", directive, path,
+			(unsigned long)st.st_gid );
 	n = read( fd, buf, sizeof( buf ) );
 	if ( n < 0 || n > 4096 ) {
 		snprintf( errbuf, errlen, "%s: \"%s\": %s", directive, path,

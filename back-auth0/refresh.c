@@ -188,7 +188,7 @@ run_finish( struct auth0_run *rn, int ok, int force )
 			ai->ai_force_delete = 0;
 	}
 	snprintf( ai->ai_last_error, sizeof( ai->ai_last_error ), "%s",
-		rn->rn_err );
+		rn->rn_err[0] ? rn->rn_err : rn->rn_res_err );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 }
 

@@ -109,7 +109,7 @@ session_get( struct auth0_info *ai )
 {
 	struct auth0_session *se = ai->ai_session;
 	char *strs[S_N];
-	double rate;
+	double rate, export_timeout;
 	long timeout;
 	int i, keep;
 
@@ -117,12 +117,14 @@ session_get( struct auth0_info *ai )
 	wanted( ai, strs );
 	rate = ai->ai_rate;
 	timeout = ai->ai_timeout;
+	export_timeout = (double)ai->ai_export_timeout;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	keep = se && se->se_timeout == timeout;
 	for ( i = 0; keep && i < S_N; i++ )
 		keep = same( se->se_strs[i], strs[i] );
 	if ( keep ) {
 		se->se_conf.ac_rate = rate;
+		se->se_api.ap_conf.ac_export_timeout = export_timeout;
 		for ( i = 0; i < S_N; i++ ) {
 			if ( strs[i] )
 				explicit_bzero( strs[i], strlen( strs[i] ) );
@@ -133,6 +135,9 @@ session_get( struct auth0_info *ai )
 	if ( se )
 		session_free( se );
 	ai->ai_session = session_new( strs, rate, timeout );
+	if ( ai->ai_session )
+		ai->ai_session->se_api.ap_conf.ac_export_timeout =
+			export_timeout;
 	return ai->ai_session;
 }
 
@@ -176,9 +181,15 @@ fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
 	rn->rn_api.as_tokens = se->se_api.ap_stats.as_tokens - before.as_tokens;
 	rn->rn_api.as_exports = se->se_api.ap_stats.as_exports -
 		before.as_exports;
-	/* a resource that failed is flagged and kept; users are needed */
-	if ( rc != AUTH0_OK && !( rn->rn_model.sn_failed & AUTH0_RES_USERS ) )
+	/*
+	 * a resource that failed is flagged and kept, its error goes to
+	 * cn=Monitor; users are needed
+	 */
+	if ( rc != AUTH0_OK && !( rn->rn_model.sn_failed & AUTH0_RES_USERS ) ) {
+		snprintf( rn->rn_res_err, sizeof( rn->rn_res_err ), "%s",
+			rn->rn_err );
 		rn->rn_err[0] = '\0';
+	}
 	return ( rn->rn_model.sn_failed & AUTH0_RES_USERS ) ? -1 : 0;
 }
 

@@ -4,9 +4,13 @@ and in cn=Monitor, nothing is deleted because a fetch failed, and the next
 good refresh converges."""
 import json
 import os
+import shutil
+import subprocess
+import tempfile
+import time
 import unittest
 
-from harness import SUFFIX, Slapd, api_directives, simulator
+from harness import SUFFIX, TOP, Slapd, api_directives, simulator
 from test_api import ApiBase, entries, monitor
 
 
@@ -14,8 +18,8 @@ def vals(a, name):
     return [v.decode() for v in a.get(name, [])]
 
 
-class Faults(ApiBase):
-    """Imports the sample, then changes the tenant and refreshes under a fault."""
+class FaultBase(ApiBase):
+    """Imports the tenant, then changes it and refreshes under a fault."""
 
     def setUp(self):
         super().setUp()
@@ -61,12 +65,17 @@ class Faults(ApiBase):
         r = self.s.refresh_now(timeout=120)
         m = monitor(self.s)
         self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(m["auth0MonLastError"], "none")
         self.assertEqual(self.user_cn(), self.changed_user["name"])
         return r
 
     def assertNothingWritten(self, m):
         self.assertEqual(entries(self.s), self.before)
         self.assertNotEqual(m["auth0MonLastError"], "none")
+
+
+class Faults(FaultBase):
+    """The sample tenant: every resource the module fetches, each fault."""
 
     # --- the users resource fails: the refresh keeps everything ----------
     def test_users_503_nothing_written(self):
@@ -141,7 +150,91 @@ class Faults(ApiBase):
         self.assertEqual(after, groups)
         self.converges()
 
+    # --- 403 for each resource the module fetches -------------------------
+    def forbidden(self, path, scope, resource, ou=None, users_applied=True):
+        """A 403 naming the missing scope on path: the resource is marked
+        failed, its subtree keeps its stored entries, nothing is deleted,
+        the rest is applied, the scope is in the log and a refresh without
+        the fault converges."""
+        kept = {dn: a for dn, a in self.before.items() if ou and ",ou=%s," % ou in dn}
+        r, m = self.refresh_under([{"path_prefix": path, "status": 403,
+                                    "body": {"statusCode": 403, "error": "Forbidden",
+                                             "message": "Insufficient scope, expected any of: " + scope,
+                                             "errorCode": "insufficient_scope"}}])
+        self.assertIn(resource, m["auth0MonFailedResources"].split())
+        self.assertIn("403", m["auth0MonLastError"])
+        self.assertIn(scope, m["auth0MonLastError"])
+        self.assertIn(scope, self.s.log_text())
+        after = entries(self.s)
+        self.assertEqual(set(self.before) - set(after), set(), "entries deleted")
+        if ou:
+            self.assertEqual({dn: a for dn, a in after.items() if ",ou=%s," % ou in dn}, kept)
+        if users_applied:
+            self.assertEqual(self.user_cn(), self.changed_user["name"])
+        else:
+            self.assertNothingWritten(m)
+        self.converges()
+
+    def test_users_403_nothing_written(self):
+        self.forbidden("/api/v2/users", "read:users", "users", users_applied=False)
+
+    def test_role_users_403_roles_kept(self):
+        self.forbidden("/api/v2/roles/%s/users" % self.changed_role["id"], "read:users,read:roles",
+                       "roles", "roles")
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+
+    def test_role_permissions_403_roles_kept(self):
+        self.forbidden("/api/v2/roles/%s/permissions" % self.changed_role["id"], "read:roles",
+                       "roles", "roles")
+
+    def test_clients_403_applications_kept(self):
+        self.forbidden("/api/v2/clients", "read:clients", "clients", "applications")
+
+    def test_authz_groups_403_groups_kept(self):
+        self.forbidden("/authz/api/groups", "read:groups", "authz", "groups")
+
+    def test_authz_roles_403_groups_kept(self):
+        self.forbidden("/authz/api/roles", "read:roles", "authz", "groups")
+
+    def test_authz_permissions_403_groups_kept(self):
+        self.forbidden("/authz/api/permissions", "read:permissions", "authz", "groups")
+
+    # --- 5xx that persist ------------------------------------------------
+    def test_clients_500_applications_kept(self):
+        apps = {dn: a for dn, a in self.before.items() if ",ou=applications," in dn}
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/clients", "status": 500}])
+        self.assertEqual(m["auth0MonFailedResources"], "clients")
+        self.assertIn("500", m["auth0MonLastError"])
+        self.assertIn("GET /api/v2/clients", self.s.log_text())
+        self.assertEqual({dn: a for dn, a in entries(self.s).items() if ",ou=applications," in dn}, apps)
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        self.converges()
+
+    def test_role_users_502_roles_kept(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/roles/%s/users" % self.changed_role["id"],
+                                    "status": 502}])
+        self.assertEqual(m["auth0MonFailedResources"], "roles")
+        self.assertIn("502", m["auth0MonLastError"])
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]) + 1)
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        self.converges()
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+
     # --- transient faults are retried ------------------------------------
+    def test_502_twice_then_recovers(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/users", "status": 502, "count": 2}])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(m["auth0MonLastError"], "none")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        self.assertGreaterEqual(int(m["auth0MonApiRetriesTotal"]), 2)
+
+    def test_503_once_then_recovers(self):
+        r, m = self.refresh_under([{"path_prefix": "/authz/api/groups", "status": 503, "count": 1}])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+        self.assertGreaterEqual(int(m["auth0MonApiRetriesTotal"]), 1)
+
     def test_500_once_then_recovers(self):
         r, m = self.refresh_under([{"path_prefix": "/api/v2/roles", "status": 500, "count": 1}])
         self.assertEqual(m["auth0MonFailedResources"], "none")
@@ -154,6 +247,91 @@ class Faults(ApiBase):
         self.assertEqual(m["auth0MonFailedResources"], "none")
         self.assertEqual(self.user_cn(), self.changed_user["name"])
         self.assertGreaterEqual(int(m["auth0MonApi429Total"]), 3)
+
+
+class ExportFaults(FaultBase):
+    """A connection with more users than search reaches is read through a
+    users-export job: the job failing, never completing, and 403 for each
+    request of that path keep every stored entry, say so in the log and
+    cn=Monitor, and the next good refresh converges."""
+    CONNECTION = "Username-Password-Authentication"
+    gen = None
+
+    @classmethod
+    def setUpClass(cls):
+        # about 62 % of the generated users are in the first connection
+        cls.gen = tempfile.mkdtemp(prefix="gen-", dir=os.path.join(TOP, "tests/tmp"))
+        subprocess.run([os.path.join(TOP, "scripts/gen-tenant"), "--users", "1700",
+                        "--connections", "3", "--out", os.path.join(cls.gen, "t")],
+                       check=True, stdout=subprocess.DEVNULL)
+        cls.tenant = os.path.join(cls.gen, "t")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.gen, ignore_errors=True)
+
+    sim_args = {"export_polls": 0}
+    extra = {"auth0-connection": CONNECTION, "auth0-export-timeout": "5"}
+
+    def change_tenant(self):
+        path = os.path.join(self.tdir, "users.ndjson")
+        with open(path, encoding="utf-8") as f:
+            users = [json.loads(line) for line in f if line.strip()]
+        mine = [u for u in users if u["identities"][0]["connection"] == self.CONNECTION]
+        assert len(mine) > 1000, len(mine)
+        self.changed_user = next(u for u in mine if u.get("name"))
+        self.changed_user["name"] += " (renamed)"
+        with open(path, "w", encoding="utf-8") as f:
+            for u in users:
+                f.write(json.dumps(u, ensure_ascii=False) + "\n")
+        self.sim.faults.clear()
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)
+
+    def converges(self):
+        self.sim.config["export_polls"] = 0
+        r = super().converges()
+        self.assertTrue(any("users-exports" in k for k in self.sim.stats.snapshot()["requests"]))
+        return r
+
+    def under(self, rules, text):
+        """A refresh under the faults writes nothing; text is in cn=Monitor."""
+        r, m = self.refresh_under(rules)
+        self.assertNothingWritten(m)
+        self.assertEqual(m["auth0MonFailedResources"], "users")
+        self.assertIn(text, m["auth0MonLastError"])
+        self.assertIn(text, self.s.log_text())
+        self.converges()
+        return m
+
+    def test_export_job_failed(self):
+        self.under([{"path_prefix": "/api/v2/jobs", "fail_job": True}], "failed")
+        self.assertIn("export job", self.s.log_text())
+
+    def test_export_job_never_completes(self):
+        self.sim.config["export_polls"] = 10 ** 9      # "processing" for ever
+        t0 = time.time()
+        m = self.under([], "still processing after")
+        # given up at auth0-export-timeout (5 s), polled in between
+        polls = self.sim.stats.snapshot()["requests"].get("GET /api/v2/jobs/{id}", 0)
+        self.assertGreaterEqual(polls, 2)
+        self.assertLess(time.time() - t0, 60)
+
+    def test_export_create_403(self):
+        self.under([{"path_prefix": "/api/v2/jobs/users-exports", "status": 403}], "403")
+
+    def test_export_poll_403(self):
+        self.under([{"path_prefix": "/api/v2/jobs/job_", "status": 403}], "403")
+
+    def test_export_download_403(self):
+        self.under([{"path_prefix": "/__exports/", "status": 403}], "403")
+
+    def test_connections_403(self):
+        self.under([{"path_prefix": "/api/v2/connections", "status": 403}], "403")
+
+    def test_export_503_then_recovers(self):
+        r, m = self.refresh_under([{"path_prefix": "/api/v2/jobs/job_", "status": 503, "count": 1}])
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(self.user_cn(), self.changed_user["name"])
 
 
 class Tls(unittest.TestCase):
