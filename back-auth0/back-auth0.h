@@ -22,6 +22,8 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_GID_HI		199999
 #define AUTH0_DEFAULT_MAX_DELETE	10	/* percent of users */
 #define AUTH0_DEFAULT_BATCH		256	/* writes per transaction */
+/* ... and a transaction ends after this many values (big groups) */
+#define AUTH0_BATCH_VALUES		65536UL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
 #define AUTH0_DEFAULT_RATE		2.0	/* requests per second */
 #define AUTH0_DEFAULT_TIMEOUT		30	/* seconds per request */
@@ -163,6 +165,7 @@ struct auth0_run {
 	struct auth0_model	rn_model;
 	struct auth0_mapconf	rn_mc;
 	struct auth0_index	rn_index[AUTH0_OU_N];
+	struct auth0_valcache	*rn_vc;		/* valcache.c, per run */
 	struct auth0_stats	rn_st[AUTH0_OU_N];
 	const char		**rn_user_attrs;	/* compared on users */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */

@@ -168,6 +168,7 @@ struct auth0_eattr {
 	char	*ea_name;
 	char	**ea_vals;
 	int	ea_nvals;
+	int	ea_cap;		/* slots in ea_vals, NULL slot excluded */
 };
 
 struct auth0_entry {

@@ -5,6 +5,7 @@
 LDAP_BEGIN_DECL
 
 struct auth0_apply;
+struct auth0_valcache;
 
 /* init.c */
 int auth0_initialize( void );
@@ -30,7 +31,7 @@ void auth0_secret_free( char **secret );
 
 /* apply.c */
 int auth0_apply_begin( struct auth0_info *ai, Operation *op,
-	struct auth0_apply **app );
+	struct auth0_valcache *vc, struct auth0_apply **app );
 int auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *e,
 	const char *uuid );
 int auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
@@ -43,8 +44,20 @@ int auth0_apply_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 	const char *attr, unsigned long val );
-int auth0_apply_entry_digest( Entry *e, const char *const *names,
-	unsigned char out[16] );
+int auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
+	const char *const *names, unsigned char out[16] );
+
+/* valcache.c */
+struct auth0_valcache *auth0_valcache_new( void );
+void auth0_valcache_free( struct auth0_valcache *vc );
+AttributeDescription *auth0_valcache_ad( struct auth0_valcache *vc,
+	const char *name, const char **text );
+void auth0_valcache_put_dn( struct auth0_valcache *vc, MatchingRule *mr,
+	const char *value, struct berval *norm );
+void auth0_valcache_seed_dn( struct auth0_valcache *vc, const char *value,
+	struct berval *norm );
+int auth0_valcache_dn( struct auth0_valcache *vc, AttributeDescription *ad,
+	struct berval *value, struct berval *norm );
 
 /* monitor.c */
 int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );

@@ -68,6 +68,7 @@ struct index_ctx {
 	AttributeDescription	*ic_key;
 	AttributeDescription	*ic_number;	/* NULL when not numbered */
 	const char *const	*ic_attrs;
+	struct auth0_valcache	*ic_vc;
 };
 
 static void
@@ -94,7 +95,7 @@ index_entry( struct index_ctx *ic, Entry *e )
 		lutil_atoul( &sd->sd_number, a->a_vals[0].bv_val );
 	if ( sd->sd_number > ix->ix_max_number )
 		ix->ix_max_number = sd->sd_number;
-	auth0_apply_entry_digest( e, ic->ic_attrs, sd->sd_digest );
+	auth0_apply_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
 	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
 		stored_free( sd );
 		ix->ix_err = 1;
@@ -124,7 +125,8 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	Operation *op = rn->rn_op;
 	slap_callback cb = { 0 };
 	SlapReply rs = { REP_RESULT };
-	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs };
+	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs,
+		rn->rn_vc };
 	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
 	struct berval dn, ndn = BER_BVNULL;
 	const char *text;
@@ -181,6 +183,8 @@ auth0_sync_free( struct auth0_run *rn )
 		tdestroy( rn->rn_index[ou].ix_root, stored_free );
 		memset( &rn->rn_index[ou], 0, sizeof( rn->rn_index[ou] ) );
 	}
+	auth0_valcache_free( rn->rn_vc );
+	rn->rn_vc = NULL;
 }
 
 /*
@@ -441,6 +445,8 @@ sync_prepare( struct auth0_run *rn )
 	unsigned long maxgid;
 	int ou;
 
+	if ( rn->rn_vc == NULL )
+		rn->rn_vc = auth0_valcache_new();
 	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
 		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
 			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
@@ -498,7 +504,7 @@ auth0_sync_all( struct auth0_run *rn )
 		return -1;
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
-	auth0_apply_begin( rn->rn_ai, rn->rn_op, &ap );
+	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
 			rn->rn_ai->ai_bindcache : NULL };
