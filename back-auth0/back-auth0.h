@@ -130,6 +130,8 @@ struct auth0_info {
 	unsigned long		ai_last_bad;	/* malformed records */
 	unsigned		ai_last_failed;	/* AUTH0_RES_* */
 	long			ai_last_ms;
+	unsigned char		ai_clean_fp[16];	/* source of the last */
+	int			ai_clean_fp_set;	/* clean snapshot run */
 	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
@@ -159,6 +161,9 @@ struct auth0_index {
 };
 
 /* One refresh in progress: refresh.c drives it, sync.c writes it. */
+/* Parts of a refresh, timed for the log: read, model, stored, write. */
+#define AUTH0_PHASES	4
+
 struct auth0_run {
 	struct auth0_info	*rn_ai;
 	Operation		*rn_op;
@@ -175,6 +180,11 @@ struct auth0_run {
 	int			rn_force;
 	int			rn_api_used;
 	long			rn_ms;
+	unsigned char		rn_fp[16];	/* settings + snapshot bytes */
+	int			rn_fp_set;	/* rn_fp computed */
+	int			rn_same;	/* skipped: source unchanged */
+	long			rn_phase_ms[AUTH0_PHASES];	/* auth0_refresh_phase */
+	struct timeval		rn_phase_t0;
 	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
 };

@@ -68,6 +68,9 @@ extern BI_op_add	auth0_op_write;
 void auth0_readonly_mark( Operation *op, OpExtra *oex );
 void auth0_readonly_unmark( Operation *op, OpExtra *oex );
 
+/* refresh.c */
+void auth0_refresh_phase( struct auth0_run *rn, int phase );
+
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );

@@ -11,6 +11,7 @@
 #include <ac/string.h>
 
 #include "back-auth0.h"
+#include "digest.h"
 #include "ldap_rq.h"
 
 /* Folds a uid as the uid attribute's equality rule does (DN matching). */
@@ -32,6 +33,18 @@ fold_uid( const char *s )
 	return out;
 }
 
+/* Ends phase (0..AUTH0_PHASES-1) now: its time since the last mark. */
+void
+auth0_refresh_phase( struct auth0_run *rn, int phase )
+{
+	struct timeval t;
+
+	gettimeofday( &t, NULL );
+	rn->rn_phase_ms[phase] += (long)( ( t.tv_sec - rn->rn_phase_t0.tv_sec ) *
+		1000 + ( t.tv_usec - rn->rn_phase_t0.tv_usec ) / 1000 );
+	rn->rn_phase_t0 = t;
+}
+
 static void
 warn_log( void *arg, const char *msg )
 {
@@ -49,6 +62,7 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
 	if ( auth0_source_fetch( rn, dir, conns ) )
 		return -1;
+	auth0_refresh_phase( rn, 0 );
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
 			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
@@ -58,6 +72,8 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		rc = auth0_map_assign_cns( m, fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_flatten( m );
+	if ( rc == AUTH0_OK )
+		rc = auth0_map_prepare_dns( m, &rn->rn_mc );
 	if ( rc )
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "out of memory "
 			"building the model" );
@@ -108,6 +124,86 @@ report_fallbacks( struct auth0_run *rn )
 				"with a user whose user_id sorts lower; it gets "
 				"uid=%s\n", u->us_id, u->us_uid );
 	}
+}
+
+/*
+ * Fingerprint of what a snapshot refresh starts from: the settings that
+ * shape the tree and the bytes of the snapshot files.
+ */
+static int
+source_fingerprint( struct auth0_run *rn, const char *dir, char **conns )
+{
+	struct auth0_digest d;
+	char num[128];
+	int i, rc;
+
+	if ( auth0_digest_init( &d ) != AUTH0_OK )
+		return -1;
+	snprintf( num, sizeof( num ), "ranges %lu-%lu %lu-%lu", rn->rn_uid_lo,
+		rn->rn_uid_hi, rn->rn_gid_lo, rn->rn_gid_hi );
+	auth0_digest_attr( &d, num, (int)auth0_strv_len( conns ) );
+	for ( i = 0; conns && conns[i]; i++ )
+		auth0_digest_value( &d, conns[i], strlen( conns[i] ) );
+	auth0_digest_attr( &d, "rules", rn->rn_nrules );
+	for ( i = 0; i < rn->rn_nrules; i++ ) {
+		auth0_digest_value( &d, rn->rn_rules[i].mr_attr,
+			strlen( rn->rn_rules[i].mr_attr ) );
+		auth0_digest_value( &d, rn->rn_rules[i].mr_path,
+			strlen( rn->rn_rules[i].mr_path ) );
+	}
+	rc = auth0_snapdir_fingerprint( dir, &d );
+	auth0_digest_final( &d, rn->rn_fp );
+	rn->rn_fp_set = rc == AUTH0_OK;
+	return rn->rn_fp_set ? 0 : -1;
+}
+
+/*
+ * 1 when a snapshot refresh starts from exactly what the last clean one
+ * applied: the tree already holds it (only this module writes there), so
+ * there is nothing to parse or compare.  Not after a restart (the
+ * fingerprint lives in memory), and never with auth0-force-delete.
+ */
+static int
+source_unchanged( struct auth0_run *rn, const char *dir, char **conns )
+{
+	struct auth0_info *ai = rn->rn_ai;
+	int same;
+
+	if ( dir == NULL || *dir == '\0' || rn->rn_force ||
+			source_fingerprint( rn, dir, conns ) )
+		return 0;
+	auth0_refresh_phase( rn, 0 );
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	same = ai->ai_clean_fp_set &&
+		memcmp( ai->ai_clean_fp, rn->rn_fp, sizeof( rn->rn_fp ) ) == 0;
+	if ( same ) {
+		int ou;
+		for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+			rn->rn_st[ou].st_objects = ai->ai_last[ou].st_objects;
+			rn->rn_st[ou].st_unchanged = ai->ai_last[ou].st_objects;
+		}
+	}
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	if ( same )
+		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: the snapshot "
+			"and settings are those of the last refresh; nothing to "
+			"compare\n", rn->rn_mc.mc_suffix );
+	return rn->rn_same = same;
+}
+
+/* 1 when the run applied its whole source without an error. */
+static int
+run_clean( struct auth0_run *rn )
+{
+	int ou;
+
+	if ( rn->rn_err[0] || rn->rn_model.sn_failed ||
+			!rn->rn_model.sn_complete )
+		return 0;
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ )
+		if ( rn->rn_st[ou].st_errors || rn->rn_st[ou].st_skipped )
+			return 0;
+	return 1;
 }
 
 static void
@@ -182,6 +278,10 @@ run_finish( struct auth0_run *rn, int ok, int force )
 	ai->ai_api_total.as_tokens += rn->rn_api.as_tokens;
 	ai->ai_api_total.as_exports += rn->rn_api.as_exports;
 	ai->ai_last_cycles = rn->rn_model.sn_cycles;
+	if ( !rn->rn_same ) {
+		ai->ai_clean_fp_set = rn->rn_fp_set && run_clean( rn );
+		memcpy( ai->ai_clean_fp, rn->rn_fp, sizeof( ai->ai_clean_fp ) );
+	}
 	if ( ok ) {
 		ai->ai_last_success = slap_get_time();
 		if ( force )
@@ -197,6 +297,8 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 {
 	int errors;
 
+	if ( source_unchanged( rn, dir, conns ) )
+		return;
 	if ( run_fetch( rn, dir, conns ) )
 		return;
 	report_fallbacks( rn );
@@ -206,7 +308,9 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 			"containers of the imported tree" );
 		return;
 	}
+	auth0_refresh_phase( rn, 1 );
 	errors = auth0_sync_all( rn );
+	auth0_refresh_phase( rn, 3 );
 	if ( errors > 0 )
 		rn->rn_st[AUTH0_OU_USERS].st_errors += errors;
 }
@@ -238,6 +342,10 @@ log_outcome( struct auth0_run *rn, long ms )
 		"unchanged, %lu errors, %ld ms%s\n", rn->rn_mc.mc_suffix,
 		u->st_objects, u->st_adds, u->st_mods, u->st_renames, u->st_dels,
 		u->st_unchanged, u->st_errors, ms, more );
+	Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: refresh of %s took: "
+		"read %ld ms, model %ld ms, stored entries %ld ms, compare and "
+		"write %ld ms\n", rn->rn_mc.mc_suffix, rn->rn_phase_ms[0],
+		rn->rn_phase_ms[1], rn->rn_phase_ms[2], rn->rn_phase_ms[3] );
 }
 
 /*
@@ -261,6 +369,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		return -1;
 	}
 	gettimeofday( &t0, NULL );
+	rn->rn_phase_t0 = t0;
 	op_init( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;

@@ -502,6 +502,7 @@ auth0_sync_all( struct auth0_run *rn )
 
 	if ( sync_prepare( rn ) || deletable( rn, del ) )
 		return -1;
+	auth0_refresh_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
 	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
