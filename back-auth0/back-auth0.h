@@ -185,6 +185,9 @@ struct auth0_run {
 	int			rn_same;	/* skipped: source unchanged */
 	long			rn_phase_ms[AUTH0_PHASES];	/* auth0_refresh_phase */
 	struct timeval		rn_phase_t0;
+	struct timeval		rn_yield_t0;	/* auth0_refresh_yield */
+	unsigned long		rn_yield_n;
+	long			rn_yield_ms;	/* slept for clients */
 	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
 };

@@ -70,6 +70,7 @@ void auth0_readonly_unmark( Operation *op, OpExtra *oex );
 
 /* refresh.c */
 void auth0_refresh_phase( struct auth0_run *rn, int phase );
+void auth0_refresh_yield( struct auth0_run *rn );
 
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );

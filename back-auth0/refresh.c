@@ -45,6 +45,43 @@ auth0_refresh_phase( struct auth0_run *rn, int phase )
 	rn->rn_phase_t0 = t;
 }
 
+/*
+ * A refresh is background work: while clients keep slapd's other threads
+ * busy it steps aside, sleeping twice as long as it has just worked, so
+ * that on a small machine searches and binds keep most of the CPU.  With
+ * no client about it runs flat out.  Called often; looks at the clock
+ * every 64 calls and acts at most every 20 ms.
+ */
+void
+auth0_refresh_yield( struct auth0_run *rn )
+{
+	struct timeval now;
+	long us;
+	int active = 0, pending = 0;
+
+	if ( ++rn->rn_yield_n % 64 )
+		return;
+	gettimeofday( &now, NULL );
+	if ( rn->rn_yield_t0.tv_sec == 0 ) {
+		rn->rn_yield_t0 = now;
+		return;
+	}
+	us = (long)( ( now.tv_sec - rn->rn_yield_t0.tv_sec ) * 1000000 +
+		( now.tv_usec - rn->rn_yield_t0.tv_usec ) );
+	if ( us < 20000 )
+		return;
+	ldap_pvt_thread_pool_query( &connection_pool,
+		LDAP_PVT_THREAD_POOL_PARAM_ACTIVE, &active );
+	ldap_pvt_thread_pool_query( &connection_pool,
+		LDAP_PVT_THREAD_POOL_PARAM_PENDING, &pending );
+	if ( active > 1 || pending > 0 ) {	/* this thread is one of them */
+		us = us < 100000 ? 2 * us : 200000;
+		usleep( (useconds_t)us );
+		rn->rn_yield_ms += us / 1000;
+	}
+	gettimeofday( &rn->rn_yield_t0, NULL );
+}
+
 static void
 warn_log( void *arg, const char *msg )
 {
@@ -344,8 +381,9 @@ log_outcome( struct auth0_run *rn, long ms )
 		u->st_unchanged, u->st_errors, ms, more );
 	Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: refresh of %s took: "
 		"read %ld ms, model %ld ms, stored entries %ld ms, compare and "
-		"write %ld ms\n", rn->rn_mc.mc_suffix, rn->rn_phase_ms[0],
-		rn->rn_phase_ms[1], rn->rn_phase_ms[2], rn->rn_phase_ms[3] );
+		"write %ld ms (of which %ld ms left to clients)\n",
+		rn->rn_mc.mc_suffix, rn->rn_phase_ms[0], rn->rn_phase_ms[1],
+		rn->rn_phase_ms[2], rn->rn_phase_ms[3], rn->rn_yield_ms );
 }
 
 /*

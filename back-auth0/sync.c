@@ -69,6 +69,7 @@ struct index_ctx {
 	AttributeDescription	*ic_number;	/* NULL when not numbered */
 	const char *const	*ic_attrs;
 	struct auth0_valcache	*ic_vc;
+	struct auth0_run	*ic_rn;
 };
 
 static void
@@ -107,8 +108,12 @@ index_entry( struct index_ctx *ic, Entry *e )
 static int
 index_cb( Operation *op, SlapReply *rs )
 {
-	if ( rs->sr_type == REP_SEARCH )
-		index_entry( op->o_callback->sc_private, rs->sr_entry );
+	struct index_ctx *ic = op->o_callback->sc_private;
+
+	if ( rs->sr_type == REP_SEARCH ) {
+		index_entry( ic, rs->sr_entry );
+		auth0_refresh_yield( ic->ic_rn );
+	}
 	return 0;
 }
 
@@ -126,7 +131,7 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	slap_callback cb = { 0 };
 	SlapReply rs = { REP_RESULT };
 	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs,
-		rn->rn_vc };
+		rn->rn_vc, rn };
 	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
 	struct berval dn, ndn = BER_BVNULL;
 	const char *text;
@@ -365,6 +370,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
+		auth0_refresh_yield( rn );
 		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
 			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
 				"%lu users processed\n", rn->rn_mc.mc_suffix,
