@@ -34,6 +34,13 @@ def gname(g):
 
 out = {}
 for name in sys.argv[1:]:
+    if name.startswith("@"):            # a group by name
+        try:
+            g = grp.getgrnam(name[1:])
+            out[name] = [g.gr_gid, sorted(g.gr_mem)]
+        except KeyError:
+            out[name] = None
+        continue
     try:
         p = pwd.getpwnam(name)
         out[name] = {"passwd": list(p), "groups": [gname(g) for g in os.getgrouplist(name, p.pw_gid)]}
