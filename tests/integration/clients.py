@@ -21,7 +21,7 @@ import subprocess
 
 import ldap
 
-from harness import CERTS, PEOPLE, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, api_directives, simulator
+from harness import CERTS, SAMPLE, SUFFIX, Slapd, api_directives, free_port, simulator
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "examples", "clients")
@@ -63,7 +63,19 @@ def set_line(text, key, value, sep=" "):
 
 # --- the server -----------------------------------------------------------
 class TlsSlapd(Slapd):
-    """Slapd with StartTLS (the test CA's 127.0.0.1 certificate)."""
+    """Slapd with StartTLS on its ldap:// port and an ldaps:// port too (the
+    test CA's 127.0.0.1 certificate)."""
+
+    def __init__(self, *args, **kw):
+        self.ldaps_port = free_port()
+        self.ldaps_url = "ldaps://127.0.0.1:%d" % self.ldaps_port
+        super().__init__(*args, **kw)
+
+    def argv(self):
+        argv = super().argv()
+        i = argv.index("-h")
+        argv[i + 1] = "%s/ %s/" % (self.url, self.ldaps_url)
+        return argv
 
     def conf_text(self):
         tls = ["TLSCACertificateFile %s" % os.path.join(CERTS, "ca.pem"),
@@ -91,6 +103,7 @@ class Server:
             raise
         self.url = s.url
         self.port = s.port
+        self.ldaps_url = s.ldaps_url
         self.dir = s.dir
         self.ca = os.path.join(CERTS, "ca.pem")
         # the service account the examples bind as, its password in a file
@@ -173,3 +186,37 @@ def sections(out):
         elif name is not None:
             res[name].append(line)
     return {k: "\n".join(v) for k, v in res.items()}
+
+
+def connect(srv, uri=None, starttls=True, who=None, password=None):
+    """An LDAPv3 connection as an application opens it: to uri (default the
+    StartTLS port), TLS checked against the test CA, StartTLS unless ldaps://,
+    bound as `who` when given.  Raises ldap.INVALID_CREDENTIALS on a refused
+    bind, as the applications see it."""
+    uri = uri or srv.url
+    c = ldap.initialize(uri)
+    c.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+    c.set_option(ldap.OPT_REFERRALS, 0)
+    c.set_option(ldap.OPT_NETWORK_TIMEOUT, 30)
+    c.set_option(ldap.OPT_X_TLS_CACERTFILE, srv.ca)
+    c.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
+    c.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+    if starttls and not uri.startswith("ldaps:"):
+        c.start_tls_s()
+    if who is not None:
+        try:
+            c.simple_bind_s(who, password)
+        except ldap.LDAPError:
+            c.unbind_s()
+            raise
+    return c
+
+
+def can_bind(srv, dn, password, uri=None, starttls=True):
+    """True when a simple bind as dn with password succeeds, False on
+    invalidCredentials (any other error is raised)."""
+    try:
+        connect(srv, uri, starttls, dn, password).unbind_s()
+        return True
+    except ldap.INVALID_CREDENTIALS:
+        return False
