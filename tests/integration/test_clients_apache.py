@@ -6,9 +6,11 @@ the user over StartTLS (the module asks the Auth0 simulator) and compares
 the group's member."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -22,11 +24,16 @@ GOOGLE = "google-oauth2|100123699147624185240"      # no password at Auth0: 48
 
 
 def example_with(srv, conf_dir):
-    """The example with only the LDAP host:port and the two file paths changed."""
+    """The example with only the LDAP host:port and the two file paths changed.
+    The CA goes beside the configuration: Apache's children (www-data) read
+    it at their first StartTLS."""
+    ca = os.path.join(conf_dir, "ca.pem")
+    shutil.copyfile(srv.ca, ca)
+    os.chmod(ca, 0o644)
     text = clients.read("apache-authnz-ldap.conf")
     text, n = re.subn(r"ldap://ldap\.example\.com:389/", "ldap://127.0.0.1:%d/" % srv.port, text)
     assert n == 1
-    text, n = re.subn(r"(?m)^(LDAPTrustedGlobalCert CA_BASE64 ).*$", r"\g<1>" + srv.ca, text)
+    text, n = re.subn(r"(?m)^(LDAPTrustedGlobalCert CA_BASE64 ).*$", r"\g<1>" + ca, text)
     assert n == 1
     text, n = re.subn(r"/etc/apache2/ldap-reader\.secret", srv.reader_pw_file, text)
     assert n == 1
@@ -49,11 +56,14 @@ class Apache(unittest.TestCase):
             assert os.path.exists(os.path.join(moddir, m)), "%s missing (apache2 is in scripts/setup)" % m
         cls.srv = srv = clients.Server("apache")
         try:
-            os.chmod(srv.dir, 0o711)            # www-data must reach htdocs/ (secrets stay 0600)
-            d = cls.dir = os.path.join(srv.dir, "apache")
+            # Apache's children run as www-data, which must reach htdocs/ and
+            # run/: the system's temporary directory, not the checkout (that
+            # may sit below a private home directory)
+            d = cls.dir = tempfile.mkdtemp(prefix="back-auth0-apache-")
             for sub in ("htdocs/private", "htdocs/jenkins-users", "run"):
                 os.makedirs(os.path.join(d, sub))
             os.chmod(d, 0o755)
+            os.chmod(os.path.join(d, "run"), 0o755)
             for page in ("private", "jenkins-users"):
                 with open(os.path.join(d, "htdocs", page, "index.html"), "w") as f:
                     f.write("welcome to %s\n" % page)
@@ -87,7 +97,7 @@ class Apache(unittest.TestCase):
             cls.wait_ready()
         except Exception:
             cls.stop()
-            srv.close(ok=False)
+            srv.close(ok=False)        # keeps slapd's directory; the Apache one is left in the temp dir
             raise
 
     @classmethod
@@ -130,6 +140,7 @@ class Apache(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
         cls.srv.close()
 
     def logins(self):
