@@ -54,9 +54,11 @@ def read(name):
 def set_line(text, key, value, sep=" "):
     """The example `text` with the value of its (uncommented) `key` line
     replaced; fails when the line is not there exactly once."""
-    pat = re.compile(r"^(%s[ \t]*%s[ \t]*).*$" % (re.escape(key), re.escape(sep.strip()) if sep.strip() else ""),
-                     re.M)
-    new, n = pat.subn(lambda m: m.group(1) + value, text)
+    if sep.strip():
+        pat = r"^(%s[ \t]*%s[ \t]*)\S.*$" % (re.escape(key), re.escape(sep.strip()))
+    else:
+        pat = r"^(%s[ \t]+)\S.*$" % re.escape(key)
+    new, n = re.subn(pat, lambda m: m.group(1) + value, text, flags=re.M)
     assert n == 1, "%r: %d lines in the example" % (key, n)
     return new
 

@@ -88,7 +88,7 @@ class Nslcd(unittest.TestCase):
             with open(os.path.join(d, name), "w", encoding="utf-8") as f:
                 f.write(text)
         q = shlex.quote
-        jane, carlos, siobhan, fnovak = (srv.uid(u) for u in (JANE, CARLOS, SIOBHAN, FNOVAK))
+        carlos, siobhan, fnovak = (srv.uid(u) for u in (CARLOS, SIOBHAN, FNOVAK))
         zoe = "zo\u00eb"
         steps = [
             ("passwd jane", "%s -s ldap passwd jane" % cls.getent),

@@ -9,7 +9,6 @@ import os
 import subprocess
 import unittest
 
-import ldap
 
 import clients
 from clients import READER, USERS

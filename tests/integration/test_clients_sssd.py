@@ -64,7 +64,7 @@ class Sssd(unittest.TestCase):
                 f.write(text)
         os.chmod(os.path.join(d, "etc/sssd.conf"), 0o600)     # sssd refuses anything else
         q = shlex.quote
-        jane, carlos, siobhan, fnovak, google = (srv.uid(u) for u in (JANE, CARLOS, SIOBHAN, FNOVAK, GOOGLE))
+        carlos, siobhan, fnovak, google = (srv.uid(u) for u in (CARLOS, SIOBHAN, FNOVAK, GOOGLE))
         zoe = "zo\u00eb"
         steps = [
             ("passwd jane", "%s -s sss passwd jane" % cls.getent),
