@@ -89,10 +89,10 @@ class TlsSlapd(Slapd):
 class Server:
     """The sample tenant behind a slapd with the module; call close()."""
 
-    def __init__(self, name, directives=None):
+    def __init__(self, name, directives=None, tenant=SAMPLE, extra_db=""):
         self.sim = simulator(SAMPLE)
         try:
-            s = self.slapd = TlsSlapd(name)
+            s = self.slapd = TlsSlapd(name, tenant=tenant, extra_db=extra_db)
             s.directives.update(api_directives(s, self.sim, authz=False))
             s.directives["auth0-snapshot-dir"] = s.snap          # data offline, passwords live
             s.directives.update({"auth0-bind-cache-ttl": "0", "auth0-bind-throttle": "0 0 60"})

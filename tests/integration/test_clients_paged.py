@@ -6,8 +6,12 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
+
+import ldap
 
 
 import clients
@@ -106,6 +110,55 @@ class Paged(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("Invalid credentials", p.stderr.decode())
         self.assertEqual(p.stdout, b"")
+
+
+# The server-side line examples/clients/README.md recommends for the service
+# account: slapd's default sizelimit (500) also caps the total of a paged
+# search, unless size.prtotal lifts it.
+LIMITS = 'limits dn.exact="%s" size.prtotal=unlimited' % READER
+TENANT_USERS = 700
+
+
+class BeyondSizeLimit(unittest.TestCase):
+    """A tenant larger than slapd's default sizelimit (a generated one,
+    scripts/gen-tenant): paging gets every user only with the limits line."""
+
+    @classmethod
+    def setUpClass(cls):
+        top = os.path.dirname(os.path.dirname(clients.EXAMPLES))
+        cls.tenant = tempfile.mkdtemp(prefix="tenant700-", dir=os.path.join(top, "tests/tmp"))
+        subprocess.run([os.path.join(top, "scripts/gen-tenant"), "--users", str(TENANT_USERS), "--out", cls.tenant],
+                       check=True, stdout=subprocess.DEVNULL)
+        cls.srv = clients.Server("paged700", tenant=cls.tenant, extra_db=LIMITS)
+        cls.ex = load_example()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+        shutil.rmtree(cls.tenant, ignore_errors=True)
+
+    def test_readme_gives_the_line(self):
+        with open(os.path.join(clients.EXAMPLES, "README.md"), encoding="utf-8") as f:
+            self.assertIn(LIMITS, f.read())
+
+    def test_service_account_pages_past_500(self):
+        conn = self.ex.connect(self.srv.url, READER, self.srv.reader_pw, starttls=True, ca_file=self.srv.ca)
+        try:
+            pages = list(self.ex.paged_search(conn, PEOPLE, "(objectClass=inetOrgPerson)", ["1.1"], 100))
+            with self.assertRaises(ldap.SIZELIMIT_EXCEEDED):        # unpaged: still capped
+                conn.search_s(PEOPLE, ldap.SCOPE_SUBTREE, "(objectClass=inetOrgPerson)", ["1.1"])
+        finally:
+            conn.unbind_s()
+        self.assertEqual(sum(map(len, pages)), TENANT_USERS)
+        self.assertEqual(len(pages), 7)
+
+    def test_without_the_line_paging_stops_at_500(self):
+        """Anonymous has no such limits line: the script reports the error."""
+        p = subprocess.run(["/usr/bin/python3", SCRIPT, "--uri", self.srv.url, "--page-size", "100"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Size limit exceeded", p.stderr.decode())
+        self.assertEqual(len(p.stdout.splitlines()), 500)
 
 
 if __name__ == "__main__":
