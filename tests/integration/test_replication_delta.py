@@ -10,7 +10,8 @@ import unittest
 
 import ldap
 
-from harness import ROOTDN, ROOTPW, SUFFIX, Slapd
+from harness import CERTS, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, simulator
+from test_bind import plain_user
 from test_replication import wait_same
 
 LOGBASE = "cn=accesslog"
@@ -54,11 +55,22 @@ class DeltaReplication(unittest.TestCase):
         p.write_conf()
         p.start()
         p.wait_refresh(1)
+        cls.sim = simulator(SAMPLE)
         c = cls.c = Slapd("dconsumer", tenant=None, directives={"auth0-sync": "off"}, extra_db=(
             "index entryCSN,entryUUID eq\n"
             "syncrepl rid=001 provider=%s bindmethod=simple binddn=\"%s\" credentials=%s "
             "searchbase=\"%s\" logbase=\"%s\" logfilter=\"(&(objectClass=auditWriteObject)(reqResult=0))\" "
             "syncdata=accesslog type=refreshAndPersist retry=\"1 +\"" % (p.url, ROOTDN, ROOTPW, SUFFIX, LOGBASE)))
+        # binds on the consumer with a bind application of their own (only
+        # the auth0-bind-* directives, no Management API client)
+        secret = os.path.join(c.dir, "bind.secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("sim-m2m-secret\n")
+        c.directives.update({"auth0-domain": "127.0.0.1:%d" % cls.sim.port,
+                             "auth0-bind-client-id": "sim-m2m-client",
+                             "auth0-bind-client-secret-file": secret,
+                             "auth0-ca-file": os.path.join(CERTS, "ca.pem"),
+                             "auth0-timeout": "3", "auth0-bind-cache-ttl": "0"})
         c.write_conf()
         c.start()
 
@@ -66,6 +78,7 @@ class DeltaReplication(unittest.TestCase):
     def tearDownClass(cls):
         cls.c.cleanup()
         cls.p.cleanup()
+        cls.sim.stop()
 
     def log_entries(self, filt):
         c = self.p.conn()
@@ -100,6 +113,18 @@ class DeltaReplication(unittest.TestCase):
         people = self.c.people()
         for i, u in enumerate(victims):
             self.assertEqual(tree[people[u["user_id"]][0].lower()]["cn"], [b"Delta Replicated %d" % i])
+
+
+    def test_3_binds_on_the_consumer(self):
+        wait_same(self.p, self.c)
+        uid, pw = plain_user()
+        dn = self.c.people()[uid][0]
+        conn = ldap.initialize(self.c.url)
+        conn.simple_bind_s(dn, pw)
+        self.assertEqual(conn.whoami_s(), "dn:" + dn)
+        conn.unbind_s()
+        with self.assertRaises(ldap.INVALID_CREDENTIALS):
+            ldap.initialize(self.c.url).simple_bind_s(dn, pw + "-wrong")
 
 
 if __name__ == "__main__":
