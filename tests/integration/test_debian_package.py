@@ -153,6 +153,11 @@ class DebianPackage(unittest.TestCase):
         self.assertIn("slapd (= %s)" % slapd, depends)
         self.assertEqual([d for d in depends if d.startswith("slapd ")], ["slapd (= %s)" % slapd])
         self.assertTrue(any(d.startswith("libcurl3-gnutls") for d in depends), depends)
+        # a rebuild for another slapd is another version of the package
+        with open(os.path.join(TOP, "debian/changelog"), encoding="utf-8") as f:
+            source = f.readline().split()[1].strip("()")
+        self.assertEqual(self.field("Version"),
+                         source + "+slapd" + slapd.replace("-", ".").replace(":", "."))
 
     def test_4_install_load_by_name_and_purge(self):
         self.assertEqual(os.geteuid(), 0, "installing the package needs root")
