@@ -90,6 +90,9 @@ op_prepare( struct auth0_apply *ap, struct auth0_write *w,
 	op->o_dn = be->be_rootdn;
 	op->o_ndn = be->be_rootndn;
 	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	/* each write its own time: slapo-accesslog names its log entry
+	 * reqStart=<o_time>.<o_tincr>, and equal names lose all but one */
+	slap_op_time( &op->o_time, &op->o_tincr );
 	if ( !BER_BVISNULL( &op->o_csn ) ) {
 		op->o_tmpfree( op->o_csn.bv_val, op->o_tmpmemctx );
 		BER_BVZERO( &op->o_csn );
