@@ -246,8 +246,6 @@ apply_flush( struct auth0_apply *ap )
 		write_free( &ap->ap_q[i] );
 	ap->ap_nq = 0;
 	ap->ap_nvals = 0;
-	/* between transactions: let a cn=config change (a pool pause) in */
-	ldap_pvt_thread_pool_pausecheck( &connection_pool );
 	return 0;
 }
 

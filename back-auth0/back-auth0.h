@@ -132,6 +132,7 @@ struct auth0_info {
 	long			ai_last_ms;
 	unsigned char		ai_clean_fp[16];	/* source of the last */
 	int			ai_clean_fp_set;	/* clean snapshot run */
+	int			ai_new_tokens;	/* refresh-now: ask anew */
 	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */

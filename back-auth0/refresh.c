@@ -496,12 +496,16 @@ auth0_refresh_reschedule( struct auth0_info *ai )
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 }
 
-/* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow). */
+/* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow);
+ * called with ai_mutex held. */
 void
 auth0_refresh_now( struct auth0_info *ai )
 {
 	time_t interval;
 
+	/* an admin asking for a refresh has often just granted a scope: the
+	 * cached tokens do not carry it (the caller holds ai_mutex) */
+	ai->ai_new_tokens = 1;
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ai->ai_task &&
 			!ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) ) {

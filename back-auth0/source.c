@@ -111,13 +111,19 @@ session_get( struct auth0_info *ai )
 	char *strs[S_N];
 	double rate;
 	long timeout;
-	int i, keep;
+	int i, keep, fresh;
 
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	wanted( ai, strs );
 	rate = ai->ai_rate;
 	timeout = ai->ai_timeout;
+	fresh = ai->ai_new_tokens;
+	ai->ai_new_tokens = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	if ( se && fresh ) {
+		auth0_token_drop( &se->se_api.ap_mgmt_token );
+		auth0_token_drop( &se->se_api.ap_authz_token );
+	}
 	keep = se && se->se_timeout == timeout;
 	for ( i = 0; keep && i < S_N; i++ )
 		keep = same( se->se_strs[i], strs[i] );
