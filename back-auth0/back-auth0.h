@@ -113,6 +113,9 @@ struct auth0_info {
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */
 	int			ai_nrules;
+	char			**ai_retired;	/* attributes of rules deleted
+						 * over cn=config, cleared
+						 * by the next refresh */
 	time_t			ai_refresh_interval;	/* 0 = at start only */
 	unsigned long		ai_uid_lo, ai_uid_hi;
 	unsigned long		ai_gid_lo, ai_gid_hi;
@@ -187,6 +190,7 @@ struct auth0_run {
 	const char		**rn_user_attrs;	/* compared on users */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
 	int			rn_nrules;
+	char			**rn_retired;	/* taken from ai_retired */
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */

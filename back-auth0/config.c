@@ -568,6 +568,26 @@ connections_delete( struct auth0_info *ai, int valx )
 		connections_clear( ai );
 }
 
+/*
+ * An attribute whose rule went while slapd runs: the next refresh still
+ * compares it, so that the values the rule filled in are removed.
+ */
+static void
+retire_attr( struct auth0_info *ai, const char *attr )
+{
+	int n = 0;
+
+	if ( !ai->ai_open )
+		return;
+	for ( ; ai->ai_retired && ai->ai_retired[n]; n++ )
+		if ( strcasecmp( ai->ai_retired[n], attr ) == 0 )
+			return;
+	ai->ai_retired = ch_realloc( ai->ai_retired,
+		( n + 2 ) * sizeof( char * ) );
+	ai->ai_retired[n] = ch_strdup( attr );
+	ai->ai_retired[n + 1] = NULL;
+}
+
 static void
 rules_delete( struct auth0_info *ai, int valx )
 {
@@ -580,6 +600,7 @@ rules_delete( struct auth0_info *ai, int valx )
 		to = ai->ai_nrules;
 	}
 	for ( i = from; i < to; i++ ) {
+		retire_attr( ai, ai->ai_rules[i].mr_attr );
 		ch_free( ai->ai_rules[i].mr_attr );
 		ch_free( ai->ai_rules[i].mr_path );
 	}
@@ -993,6 +1014,8 @@ auth0_config_free( struct auth0_info *ai )
 	}
 	connections_clear( ai );
 	rules_delete( ai, -1 );
+	ber_memvfree( (void **)ai->ai_retired );
+	ai->ai_retired = NULL;
 }
 
 int

@@ -98,7 +98,9 @@ user_attrs( struct auth0_run *rn )
 
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		;
-	list = ch_calloc( i + rn->rn_nrules + 1, sizeof( char * ) );
+	for ( j = 0; rn->rn_retired && rn->rn_retired[j]; j++ )
+		;
+	list = ch_calloc( i + rn->rn_nrules + j + 1, sizeof( char * ) );
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		if ( !partial || strcasecmp( auth0_map_user_attrs[i], "memberOf" ) )
 			list[n++] = auth0_map_user_attrs[i];
@@ -108,6 +110,14 @@ user_attrs( struct auth0_run *rn )
 				break;
 		if ( j == n )
 			list[n++] = rn->rn_rules[i].mr_attr;
+	}
+	/* rules deleted over cn=config: their values go (no rule fills them) */
+	for ( i = 0; rn->rn_retired && rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( list[j], rn->rn_retired[i] ) )
+				break;
+		if ( j == n )
+			list[n++] = rn->rn_retired[i];
 	}
 	return list;
 }
@@ -259,10 +269,42 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 		rn->rn_rules[i].mr_attr = ch_strdup( ai->ai_rules[i].mr_attr );
 		rn->rn_rules[i].mr_path = ch_strdup( ai->ai_rules[i].mr_path );
 	}
+	rn->rn_retired = ai->ai_retired;
+	ai->ai_retired = NULL;
 	rn->rn_model.sn_rules = rn->rn_rules;
 	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
+}
+
+/*
+ * Gives the attributes of deleted auth0-map-attribute rules back to ai
+ * when this run did not get to remove their values (ai_mutex held).
+ */
+static void
+retired_return( struct auth0_info *ai, struct auth0_run *rn )
+{
+	int i, j, n = 0;
+
+	if ( rn->rn_retired == NULL )
+		return;
+	for ( ; ai->ai_retired && ai->ai_retired[n]; n++ )
+		;
+	for ( i = 0; rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( ai->ai_retired[j], rn->rn_retired[i] ) )
+				break;
+		if ( j < n ) {
+			ch_free( rn->rn_retired[i] );
+			continue;
+		}
+		ai->ai_retired = ch_realloc( ai->ai_retired,
+			( n + 2 ) * sizeof( char * ) );
+		ai->ai_retired[n++] = rn->rn_retired[i];
+		ai->ai_retired[n] = NULL;
+	}
+	ch_free( rn->rn_retired );
+	rn->rn_retired = NULL;
 }
 
 static void
@@ -293,6 +335,8 @@ run_finish( struct auth0_run *rn, int ok, int force )
 		if ( force )
 			ai->ai_force_delete = 0;
 	}
+	if ( !ok || rn->rn_st[AUTH0_OU_USERS].st_skipped )
+		retired_return( ai, rn );
 	snprintf( ai->ai_last_error, sizeof( ai->ai_last_error ), "%s",
 		rn->rn_err );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -398,6 +442,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
+	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
 	ch_free( conns );
