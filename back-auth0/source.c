@@ -138,7 +138,9 @@ session_get( struct auth0_info *ai, char *err )
 	for ( i = 0; keep && i < S_N; i++ )
 		keep = same( se->se_strs[i], strs[i] );
 	if ( keep ) {
+		/* auth0_api_init copied the settings: the copy spaces requests */
 		se->se_conf.ac_rate = rate;
+		se->se_api.ap_conf.ac_rate = rate;
 		for ( i = 0; i < S_N; i++ ) {
 			if ( strs[i] )
 				explicit_bzero( strs[i], strlen( strs[i] ) );
