@@ -126,7 +126,7 @@ static ConfigTable auth0_cfg[] = {
 	{ "auth0-client-secret-file", "file", 2, 2, 0,
 	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_SECRETFILE, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "12 NAME 'olcAuth0ClientSecretFile' "
-	  "DESC 'File holding the client secret (read at start)' "
+	  "DESC 'File holding the client secret (read at start and when set)' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-audience", "url", 2, 2, 0,
@@ -180,7 +180,8 @@ static ConfigTable auth0_cfg[] = {
 	{ "auth0-bind-client-secret-file", "file", 2, 2, 0,
 	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BINDSECRET, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "21 NAME 'olcAuth0BindClientSecretFile' "
-	  "DESC 'File holding the bind client secret (read at start)' "
+	  "DESC 'File holding the bind client secret (read at start and when "
+	  "set)' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-bind-cache-ttl", "seconds", 2, 2, 0,
