@@ -38,6 +38,7 @@ struct auth0_bindpool {
 	unsigned		bp_refs;	/* atomic */
 	long			bp_timeout;
 	char			*bp_ca_file;
+	char			*bp_domain;	/* whose passwords the cache holds */
 };
 
 /* What one bind needs, read from the user's entry. */
@@ -55,7 +56,7 @@ count( unsigned long *counter )
 }
 
 static struct auth0_bindpool *
-pool_new( int size, const char *ca_file, long timeout )
+pool_new( int size, const char *ca_file, long timeout, const char *domain )
 {
 	struct auth0_bindpool *bp = ch_calloc( 1, sizeof( *bp ) );
 	int i;
@@ -66,6 +67,7 @@ pool_new( int size, const char *ca_file, long timeout )
 	bp->bp_refs = 1;
 	bp->bp_timeout = timeout;
 	bp->bp_ca_file = ca_file ? ch_strdup( ca_file ) : NULL;
+	bp->bp_domain = domain ? ch_strdup( domain ) : NULL;
 	bp->bp_tr = ch_calloc( size, sizeof( *bp->bp_tr ) );
 	bp->bp_busy = ch_calloc( size, sizeof( int ) );
 	for ( i = 0; i < size; i++ ) {
@@ -86,6 +88,7 @@ pool_free( struct auth0_bindpool *bp )
 	ch_free( bp->bp_tr );
 	ch_free( bp->bp_busy );
 	ch_free( bp->bp_ca_file );
+	ch_free( bp->bp_domain );
 	pthread_cond_destroy( &bp->bp_cond );
 	pthread_mutex_destroy( &bp->bp_mutex );
 	ch_free( bp );
@@ -125,6 +128,8 @@ auth0_bind_wanted( struct auth0_info *ai )
  * Makes the bind pool follow the configuration (ai_mutex held): built
  * when binds are on and it is missing or was built with other settings,
  * dropped when binds are off.  The old pool goes when its last bind ends.
+ * A new auth0-domain is another tenant: passwords the old one verified
+ * are forgotten (so are they when binds are turned on again).
  */
 void
 auth0_bind_apply( struct auth0_info *ai )
@@ -138,10 +143,20 @@ auth0_bind_apply( struct auth0_info *ai )
 	}
 	if ( bp && bp->bp_size == (int)ai->ai_bind_pool &&
 			bp->bp_timeout == ai->ai_timeout &&
-			same_str( bp->bp_ca_file, ai->ai_ca_file ) )
+			same_str( bp->bp_ca_file, ai->ai_ca_file ) &&
+			same_str( bp->bp_domain, ai->ai_domain ) )
 		return;
+	/* binds turned (back) on start with an empty cache as well */
+	if ( ai->ai_bindcache && ( bp == NULL ||
+			!same_str( bp->bp_domain, ai->ai_domain ) ) ) {
+		auth0_bindcache_forget_all( ai->ai_bindcache );
+		if ( bp )
+			Debug( LDAP_DEBUG_STATS, "auth0: %s: auth0-domain "
+				"changed; cached passwords forgotten\n",
+				ai->ai_nsuffix.bv_val );
+	}
 	ai->ai_bindpool = pool_new( (int)ai->ai_bind_pool, ai->ai_ca_file,
-		ai->ai_timeout );
+		ai->ai_timeout, ai->ai_domain );
 	pool_unref( bp );
 	if ( bp )
 		Debug( LDAP_DEBUG_STATS, "auth0: %s: bind connections rebuilt "

@@ -203,6 +203,8 @@ class Source(Live):
 
     def test_connections_delete_returns_to_all(self):
         self.set("olcAuth0Connection", "Username-Password-Authentication")
+        self.assertRefused("olcAuth0Connection", ["db", "db"], "")     # a duplicate
+        self.assertEqual(self.get("olcAuth0Connection"), ["Username-Password-Authentication"])
         self.refresh()
         conns = {a["auth0Connection"][0] for dn, a in self.s.people(["auth0Connection"]).values()}
         self.assertEqual(conns, {b"Username-Password-Authentication"})
@@ -432,9 +434,13 @@ class ApiDomain(Live):
             self.assertGreater(st["tokens_issued"], 0)
             self.assertGreater(st["requests"].get("GET /api/v2/users", 0), 0)
             self.assertTrue([k for k in st["requests"] if "/authz/api/" in k], st["requests"])
+            # binds go there too, and the old tenant's cached password is gone
+            self.assertBind(uid, pw)
+            self.assertEqual(len(other.stats.snapshot()["logins"]), 1)
             self.assertBind(uid, pw + "-wrong", ldap.INVALID_CREDENTIALS)
-            self.assertGreater(len(other.stats.snapshot()["logins"]), 0)
+            self.assertEqual(len(other.stats.snapshot()["logins"]), 2)
             self.assertEqual(self.sim.stats.snapshot()["total"], old)
+            self.assertIn("auth0-domain changed; cached passwords forgotten", self.s.log_text())
         finally:
             other.stop()
 
