@@ -719,6 +719,45 @@ class BindPool(BindLive):
         self.assertIn("bind connections rebuilt", self.s.log_text())
 
 
+class Churn(BindLive):
+    directives = {"auth0-bind-cache-ttl": "1", "auth0-bind-throttle": "0 0 60",
+                  "auth0-refresh-interval": "1"}
+
+    def test_binds_and_refreshes_while_settings_change(self):
+        uid, pw = plain_user()
+        self.assertIsNone(self.bind(uid, pw))
+        self.sim.faults.add([{"path_prefix": "/oauth/token", "delay": 0.2}])
+        stop, results = threading.Event(), []
+
+        def binder():
+            while not stop.is_set():
+                e = self.bind(uid, pw)
+                results.append("ok" if e is None else type(e).__name__)
+        threads = [threading.Thread(target=binder) for _ in range(6)]
+        for t in threads:
+            t.start()
+        try:
+            changes = [("olcAuth0BindConnections", "1"), ("olcAuth0Timeout", "5"),
+                       ("olcAuth0BindConnections", "3"), ("olcAuth0BindCacheTtl", "0"),
+                       ("olcAuth0Sync", "FALSE"), ("olcAuth0BindConnections", "2"),
+                       ("olcAuth0Sync", "TRUE"), ("olcAuth0Bind", "password-realm"),
+                       ("olcAuth0CaFile", os.path.join(harness.CERTS, "ca.pem")),
+                       ("olcAuth0RefreshNow", "TRUE"), ("olcAuth0BindCacheTtl", "1")]
+            for attr, value in changes * 2:
+                self.set(attr, value)
+                time.sleep(0.2)
+            self.delete("olcAuth0BindConnections")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        self.assertGreater(results.count("ok"), 10)
+        self.assertEqual(set(results) - {"ok", "BUSY"}, set())
+        self.sim.faults.clear()
+        self.assertIsNone(self.bind(uid, pw))
+        self.assertGreater(self.s.wait_refresh(3, timeout=20)["users"], 0)
+
+
 class RefreshNow(Live):
     directives = {"auth0-refresh-interval": "3600"}
 
