@@ -17,9 +17,9 @@ extern BI_db_config	auth0_db_config;
 
 /* bind.c */
 extern BI_op_bind	auth0_op_bind;
-struct auth0_bindpool *auth0_bindpool_new( int size, const char *ca_file,
-	long timeout );
-void auth0_bindpool_free( struct auth0_bindpool *bp );
+void auth0_bind_apply( struct auth0_info *ai );
+void auth0_bind_drop( struct auth0_info *ai );
+int auth0_bind_wanted( struct auth0_info *ai );
 
 /* config.c */
 int auth0_config_init( slap_overinst *on );
@@ -86,6 +86,7 @@ int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );
 void auth0_refresh_reschedule( struct auth0_info *ai );
 void auth0_refresh_now( struct auth0_info *ai );
+void auth0_refresh_apply( struct auth0_info *ai );
 int auth0_refresh_run( struct auth0_info *ai, void *thrctx );
 
 LDAP_END_DECL

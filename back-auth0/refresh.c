@@ -135,7 +135,9 @@ user_attrs( struct auth0_run *rn )
 
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		;
-	list = ch_calloc( i + rn->rn_nrules + 1, sizeof( char * ) );
+	for ( j = 0; rn->rn_retired && rn->rn_retired[j]; j++ )
+		;
+	list = ch_calloc( i + rn->rn_nrules + j + 1, sizeof( char * ) );
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		if ( !partial || strcasecmp( auth0_map_user_attrs[i], "memberOf" ) )
 			list[n++] = auth0_map_user_attrs[i];
@@ -145,6 +147,14 @@ user_attrs( struct auth0_run *rn )
 				break;
 		if ( j == n )
 			list[n++] = rn->rn_rules[i].mr_attr;
+	}
+	/* rules deleted over cn=config: their values go (no rule fills them) */
+	for ( i = 0; rn->rn_retired && rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( list[j], rn->rn_retired[i] ) )
+				break;
+		if ( j == n )
+			list[n++] = rn->rn_retired[i];
 	}
 	return list;
 }
@@ -265,7 +275,11 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	int i;
 
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
-	if ( ai->ai_running ) {
+	if ( ai->ai_running || !ai->ai_sync ) {
+		/* auth0-sync turned off over cn=config: the task is parked */
+		if ( !ai->ai_sync )
+			Debug( LDAP_DEBUG_STATS, "auth0: %s: auth0-sync is off; "
+				"no refresh\n", ai->ai_nsuffix.bv_val );
 		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 		return -1;
 	}
@@ -281,6 +295,8 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	rn->rn_uid_lo = ai->ai_uid_lo;
 	rn->rn_uid_hi = ai->ai_uid_hi;
 	rn->rn_force = ai->ai_force_delete;
+	rn->rn_max_delete = ai->ai_max_delete;
+	rn->rn_max_delete_pct = ai->ai_max_delete_pct;
 	rn->rn_gid_lo = ai->ai_gid_lo;
 	rn->rn_gid_hi = ai->ai_gid_hi;
 	rn->rn_mc.mc_gid_default = (long)ai->ai_gid_lo;
@@ -290,10 +306,42 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 		rn->rn_rules[i].mr_attr = ch_strdup( ai->ai_rules[i].mr_attr );
 		rn->rn_rules[i].mr_path = ch_strdup( ai->ai_rules[i].mr_path );
 	}
+	rn->rn_retired = ai->ai_retired;
+	ai->ai_retired = NULL;
 	rn->rn_model.sn_rules = rn->rn_rules;
 	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
+}
+
+/*
+ * Gives the attributes of deleted auth0-map-attribute rules back to ai
+ * when this run did not get to remove their values (ai_mutex held).
+ */
+static void
+retired_return( struct auth0_info *ai, struct auth0_run *rn )
+{
+	int i, j, n = 0;
+
+	if ( rn->rn_retired == NULL )
+		return;
+	for ( ; ai->ai_retired && ai->ai_retired[n]; n++ )
+		;
+	for ( i = 0; rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( ai->ai_retired[j], rn->rn_retired[i] ) )
+				break;
+		if ( j < n ) {
+			ch_free( rn->rn_retired[i] );
+			continue;
+		}
+		ai->ai_retired = ch_realloc( ai->ai_retired,
+			( n + 2 ) * sizeof( char * ) );
+		ai->ai_retired[n++] = rn->rn_retired[i];
+		ai->ai_retired[n] = NULL;
+	}
+	ch_free( rn->rn_retired );
+	rn->rn_retired = NULL;
 }
 
 static void
@@ -324,6 +372,8 @@ run_finish( struct auth0_run *rn, int ok, int force )
 		if ( force )
 			ai->ai_force_delete = 0;
 	}
+	if ( !ok || rn->rn_st[AUTH0_OU_USERS].st_skipped )
+		retired_return( ai, rn );
 	snprintf( ai->ai_last_error, sizeof( ai->ai_last_error ), "%s",
 		rn->rn_err );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -430,6 +480,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
+	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
 	ch_free( conns );
@@ -444,14 +495,20 @@ refresh_task( void *ctx, void *arg )
 {
 	struct re_s *rtask = arg;
 	struct auth0_info *ai = rtask->arg;
+	int park;
 
 	auth0_refresh_run( ai, ctx );
+	/* read before rq_mutex: the config side takes ai_mutex first */
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	park = !ai->ai_sync;
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ldap_pvt_runqueue_isrunning( &slapd_rq, rtask ) )
 		ldap_pvt_runqueue_stoptask( &slapd_rq, rtask );
-	/* interval 0: imported at start only, the task waits to be woken */
+	/* interval 0: imported at start only, the task waits to be woken;
+	 * auth0-sync off: parked until it is turned on again */
 	ldap_pvt_runqueue_resched( &slapd_rq, rtask,
-		rtask->interval.tv_sec == 0 );
+		park || rtask->interval.tv_sec == 0 );
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 	return NULL;
 }
@@ -482,7 +539,11 @@ auth0_refresh_stop( struct auth0_info *ai )
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 }
 
-/* A new auth0-refresh-interval takes effect now (cn=config). */
+/*
+ * A new auth0-refresh-interval takes effect now: the next refresh is one
+ * interval from now (interval 0 or auth0-sync off: parked).  A running
+ * refresh reschedules itself when it ends.  Called with ai_mutex held.
+ */
 void
 auth0_refresh_reschedule( struct auth0_info *ai )
 {
@@ -491,9 +552,32 @@ auth0_refresh_reschedule( struct auth0_info *ai )
 		ai->ai_task->interval.tv_sec = ai->ai_refresh_interval;
 		if ( !ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) )
 			ldap_pvt_runqueue_resched( &slapd_rq, ai->ai_task,
-				ai->ai_refresh_interval == 0 );
+				!ai->ai_sync || ai->ai_refresh_interval == 0 );
 	}
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
+}
+
+/*
+ * After a cn=config change of auth0-sync or auth0-refresh-interval
+ * (ai_mutex held, the database open): off parks the task, on from off
+ * refreshes at once (creating the task when slapd started with sync
+ * off), a new interval reschedules.  The task is never removed while
+ * the database is open, so a running refresh never loses it.
+ */
+void
+auth0_refresh_apply( struct auth0_info *ai )
+{
+	int turned_on = ai->ai_sync && !ai->ai_sync_applied;
+
+	ai->ai_sync_applied = ai->ai_sync;
+	if ( ai->ai_sync && ai->ai_task == NULL ) {
+		auth0_refresh_start( ai );	/* its first run is now */
+		slap_wake_listener();
+		return;
+	}
+	auth0_refresh_reschedule( ai );
+	if ( turned_on )
+		auth0_refresh_now( ai );
 }
 
 /* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow);

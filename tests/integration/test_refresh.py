@@ -124,6 +124,18 @@ class DeleteGuard(Base):
         self.assertEqual(r["deleted"], len(before) - 3)
         self.assertEqual(len(ids(self.s)), 3)
 
+    def test_force_delete_read_at_start_is_ignored(self):
+        before = ids(self.s)
+        self.s.stop()
+        self.save(self.users[:3])
+        self.s.directives["auth0-force-delete"] = "TRUE"
+        self.s.write_conf()
+        self.s.start()
+        r = self.s.wait_refresh(2)
+        self.assertEqual(r["deleted"], 0)
+        self.assertIn("auth0-force-delete is ignored at start", self.s.log_text())
+        self.assertEqual(set(ids(self.s)), set(before))
+
     def test_raised_limit_allows(self):
         self.save(self.users[: len(self.users) // 2])
         self.s.config_set("olcAuth0MaxDelete", "60%")
