@@ -28,8 +28,11 @@ struct auth0_apply {
 	struct auth0_info	*ap_ai;
 	Operation		*ap_op;
 	OpExtra			ap_mark;	/* "our own write" (readonly.c) */
+	struct auth0_valcache	*ap_vc;
+	int			ap_own_vc;	/* else the run's */
 	struct auth0_write	*ap_q;
 	int			ap_nq;
+	unsigned long		ap_nvals;	/* values held by the queue */
 	unsigned long		ap_errors;
 };
 
@@ -42,12 +45,17 @@ result_cb( Operation *op, SlapReply *rs )
 
 int
 auth0_apply_begin( struct auth0_info *ai, Operation *op,
-	struct auth0_apply **app )
+	struct auth0_valcache *vc, struct auth0_apply **app )
 {
 	struct auth0_apply *ap = ch_calloc( 1, sizeof( *ap ) );
 
 	ap->ap_ai = ai;
 	ap->ap_op = op;
+	ap->ap_vc = vc;
+	if ( vc == NULL ) {
+		ap->ap_vc = auth0_valcache_new();
+		ap->ap_own_vc = 1;
+	}
 	ap->ap_q = ch_calloc( ai->ai_batch, sizeof( *ap->ap_q ) );
 	auth0_readonly_mark( op, &ap->ap_mark );
 	*app = ap;
@@ -82,6 +90,9 @@ op_prepare( struct auth0_apply *ap, struct auth0_write *w,
 	op->o_dn = be->be_rootdn;
 	op->o_ndn = be->be_rootndn;
 	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	/* each write its own time: slapo-accesslog names its log entry
+	 * reqStart=<o_time>.<o_tincr>, and equal names lose all but one */
+	slap_op_time( &op->o_time, &op->o_tincr );
 	if ( !BER_BVISNULL( &op->o_csn ) ) {
 		op->o_tmpfree( op->o_csn.bv_val, op->o_tmpmemctx );
 		BER_BVZERO( &op->o_csn );
@@ -234,13 +245,15 @@ apply_flush( struct auth0_apply *ap )
 	for ( i = 0; i < ap->ap_nq; i++ )
 		write_free( &ap->ap_q[i] );
 	ap->ap_nq = 0;
+	ap->ap_nvals = 0;
 	return 0;
 }
 
 static struct auth0_write *
 queue_next( struct auth0_apply *ap )
 {
-	if ( ap->ap_nq == ap->ap_ai->ai_batch )
+	if ( ap->ap_nq == ap->ap_ai->ai_batch ||
+			ap->ap_nvals >= AUTH0_BATCH_VALUES )
 		apply_flush( ap );
 	return &ap->ap_q[ap->ap_nq++];
 }
@@ -257,61 +270,141 @@ auth0_apply_end( struct auth0_apply *ap, int commit )
 		write_free( &ap->ap_q[i] );
 	errors = (int)ap->ap_errors;
 	auth0_readonly_unmark( ap->ap_op, &ap->ap_mark );
+	if ( ap->ap_own_vc )
+		auth0_valcache_free( ap->ap_vc );
 	ch_free( ap->ap_q );
 	ch_free( ap );
 	return errors;
 }
 
-/*
- * The values of plain attribute pa that the attribute's syntax accepts, as
- * a BerVarray (NULL when none).  Rejected values are logged and skipped:
- * one odd value must not fail a refresh.
- */
-static BerVarray
-valid_values( AttributeDescription *ad, const struct auth0_eattr *pa,
-	const char *dn, int *nout )
+/* Attributes whose values are DNs of ours: member lists, memberOf. */
+static int
+dn_valued( AttributeDescription *ad )
 {
 	Syntax *syn = ad->ad_type->sat_syntax;
-	BerVarray vals = NULL;
-	struct berval bv;
+
+	/* DN, and Name And Optional UID (uniqueMember) */
+	return ad->ad_type->sat_equality && (
+		syn == slap_schema.si_syn_distinguishedName ||
+		strcmp( syn->ssyn_oid, "1.3.6.1.4.1.1466.115.121.1.34" ) == 0 );
+}
+
+/* Checks and normalises one value into *nv (NULL bv_val: none needed). */
+static int
+value_check( struct auth0_valcache *vc, AttributeDescription *ad,
+	struct berval *bv, struct berval *nv )
+{
+	Syntax *syn = ad->ad_type->sat_syntax;
+	MatchingRule *mr = ad->ad_type->sat_equality;
+
+	BER_BVZERO( nv );
+	if ( dn_valued( ad ) )
+		return auth0_valcache_dn( vc, ad, bv, nv );
+	if ( syn->ssyn_validate( syn, bv ) != LDAP_SUCCESS )
+		return LDAP_INVALID_SYNTAX;
+	if ( mr && mr->smr_normalize &&
+			attr_normalize_one( ad, bv, nv, NULL ) != LDAP_SUCCESS )
+		ber_dupbv( nv, bv );
+	return LDAP_SUCCESS;
+}
+
+/*
+ * The values of plain attribute pa that the attribute's syntax accepts,
+ * and their normalised forms in *nvalsp (NULL when the attribute has no
+ * normaliser).  Rejected values are logged and skipped: one odd value must
+ * not fail a refresh.  Arrays are sized once: value_add_one() recounts
+ * them on every call, quadratic for a group of 100,000 members.
+ */
+static BerVarray
+valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
+	const struct auth0_eattr *pa, const char *dn, BerVarray *nvalsp,
+	int *nout )
+{
+	MatchingRule *mr = ad->ad_type->sat_equality;
+	BerVarray vals, nvals = NULL;
+	struct berval bv, nv;
 	int i, n = 0;
 
-	for ( i = 0; pa && i < pa->ea_nvals; i++ ) {
+	*nout = 0;
+	*nvalsp = NULL;
+	if ( pa == NULL || pa->ea_nvals == 0 )
+		return NULL;
+	vals = ch_malloc( ( pa->ea_nvals + 1 ) * sizeof( struct berval ) );
+	if ( mr && mr->smr_normalize )
+		nvals = ch_malloc( ( pa->ea_nvals + 1 ) *
+			sizeof( struct berval ) );
+	for ( i = 0; i < pa->ea_nvals; i++ ) {
 		ber_str2bv( pa->ea_vals[i], 0, 0, &bv );
-		if ( syn->ssyn_validate( syn, &bv ) != LDAP_SUCCESS ) {
+		if ( value_check( vc, ad, &bv, &nv ) != LDAP_SUCCESS ) {
 			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": a value of %s is "
 				"not valid for its syntax; skipped\n", dn,
 				ad->ad_cname.bv_val );
 			continue;
 		}
-		value_add_one( &vals, &bv );
-		n++;
+		if ( nvals )
+			nvals[n] = nv;
+		else
+			ch_free( nv.bv_val );
+		ber_dupbv( &vals[n++], &bv );
 	}
+	BER_BVZERO( &vals[n] );
+	if ( nvals )
+		BER_BVZERO( &nvals[n] );
+	if ( n == 0 ) {
+		ch_free( vals );
+		ch_free( nvals );
+		vals = nvals = NULL;
+	}
+	*nvalsp = nvals;
 	*nout = n;
 	return vals;
 }
 
 static AttributeDescription *
-find_ad( const char *name, const char *dn )
+find_ad( struct auth0_valcache *vc, const char *name, const char *dn )
 {
-	AttributeDescription *ad = NULL;
+	AttributeDescription *ad;
 	const char *text = NULL;
 
-	if ( slap_str2ad( name, &ad, &text ) != LDAP_SUCCESS ) {
+	ad = auth0_valcache_ad( vc, name, &text );
+	if ( ad == NULL )
 		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": attribute %s is not in "
 			"the schema (%s); skipped\n", dn, name, text );
-		return NULL;
-	}
 	return ad;
+}
+
+/* Hands vals/nvals over to a new attribute of e (no copies). */
+static void
+attr_take( Entry *e, AttributeDescription *ad, BerVarray vals,
+	BerVarray nvals, int n )
+{
+	Attribute *a, **tail;
+
+	if ( ( a = attr_find( e->e_attrs, ad ) ) != NULL ) {
+		/* a name given twice: merge, as slapd would */
+		attr_merge( e, ad, vals, nvals );
+		ber_bvarray_free( vals );
+		ber_bvarray_free( nvals );
+		return;
+	}
+	a = attr_alloc( ad );
+	a->a_vals = vals;
+	a->a_nvals = nvals ? nvals : vals;
+	a->a_numvals = n;
+	for ( tail = &e->e_attrs; *tail; tail = &( *tail )->a_next )
+		;
+	*tail = a;
 }
 
 /* Builds a slapd Entry from a plain one; NULL on a bad DN. */
 static Entry *
-entry_from_plain( const struct auth0_entry *pe, const char *uuid )
+entry_from_plain( struct auth0_valcache *vc, const struct auth0_entry *pe,
+	const char *uuid )
 {
 	Entry *e;
 	struct berval dn;
-	int i, j, n;
+	BerVarray vals, nvals;
+	int i, n;
 
 	ber_str2bv( pe->en_dn, 0, 0, &dn );
 	e = entry_alloc();
@@ -322,14 +415,17 @@ entry_from_plain( const struct auth0_entry *pe, const char *uuid )
 		entry_free( e );
 		return NULL;
 	}
+	/* the groups listing this entry will name it by this very DN */
+	auth0_valcache_seed_dn( vc, pe->en_dn, &e->e_nname );
 	for ( i = 0; i < pe->en_nattrs; i++ ) {
-		AttributeDescription *ad = find_ad( pe->en_attrs[i].ea_name,
-			pe->en_dn );
-		BerVarray vals = ad ? valid_values( ad, &pe->en_attrs[i],
-			pe->en_dn, &n ) : NULL;
-		for ( j = 0; vals && j < n; j++ )
-			attr_merge_normalize_one( e, ad, &vals[j], NULL );
-		ber_bvarray_free( vals );
+		AttributeDescription *ad = find_ad( vc,
+			pe->en_attrs[i].ea_name, pe->en_dn );
+		if ( ad == NULL )
+			continue;
+		vals = valid_values( vc, ad, &pe->en_attrs[i], pe->en_dn,
+			&nvals, &n );
+		if ( vals )
+			attr_take( e, ad, vals, nvals, n );
 	}
 	if ( uuid ) {
 		struct berval bv;
@@ -345,18 +441,23 @@ int
 auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
 	const char *uuid )
 {
-	Entry *e = entry_from_plain( pe, uuid );
+	Entry *e = entry_from_plain( ap->ap_vc, pe, uuid );
 	struct auth0_write *w;
+	Attribute *a;
+	unsigned long n = 0;
 
 	if ( e == NULL ) {
 		ap->ap_errors++;
 		return -1;
 	}
+	for ( a = e->e_attrs; a; a = a->a_next )
+		n += a->a_numvals;
 	w = queue_next( ap );
 	w->wr_type = LDAP_REQ_ADD;
 	ber_dupbv( &w->wr_dn, &e->e_name );
 	ber_dupbv( &w->wr_ndn, &e->e_nname );
 	w->wr_entry = e;
+	ap->ap_nvals += n;
 	return 0;
 }
 
@@ -376,52 +477,46 @@ values_equal( Attribute *a, BerVarray vals, int n )
 }
 
 static Modifications *
-mod_new( AttributeDescription *ad, int modop, BerVarray vals, int n )
+mod_new( AttributeDescription *ad, int modop, BerVarray vals,
+	BerVarray nvals, int n )
 {
 	Modifications *ml = ch_calloc( 1, sizeof( *ml ) );
-	int i;
 
 	ml->sml_op = modop;
 	ml->sml_flags = SLAP_MOD_INTERNAL;
 	ml->sml_desc = ad;
 	ml->sml_type = ad->ad_cname;
 	ml->sml_values = vals;
+	ml->sml_nvalues = nvals;
 	ml->sml_numvals = n;
-	if ( vals && ad->ad_type->sat_equality &&
-			ad->ad_type->sat_equality->smr_normalize ) {
-		ml->sml_nvalues = ch_calloc( n + 1, sizeof( struct berval ) );
-		for ( i = 0; i < n; i++ )
-			if ( attr_normalize_one( ad, &vals[i],
-					&ml->sml_nvalues[i], NULL ) != LDAP_SUCCESS )
-				ber_dupbv( &ml->sml_nvalues[i], &vals[i] );
-	}
 	return ml;
 }
 
 /* Modifications turning stored entry e into want, over names only. */
 static Modifications *
-mods_for( Entry *e, const struct auth0_entry *want,
-	const char *const *names )
+mods_for( struct auth0_valcache *vc, Entry *e,
+	const struct auth0_entry *want, const char *const *names )
 {
 	Modifications *head = NULL, **tail = &head;
 
 	for ( ; *names; names++ ) {
-		AttributeDescription *ad = find_ad( *names, want->en_dn );
+		AttributeDescription *ad = find_ad( vc, *names, want->en_dn );
 		Attribute *a;
-		BerVarray vals;
+		BerVarray vals, nvals;
 		int n;
 
 		if ( ad == NULL )
 			continue;
 		a = attr_find( e->e_attrs, ad );
-		vals = valid_values( ad, auth0_entry_find( want, *names ),
-			want->en_dn, &n );
+		vals = valid_values( vc, ad, auth0_entry_find( want, *names ),
+			want->en_dn, &nvals, &n );
 		if ( values_equal( a, vals, n ) ) {
 			ber_bvarray_free( vals );
+			ber_bvarray_free( nvals );
 			continue;
 		}
 		*tail = mod_new( ad, n ? LDAP_MOD_REPLACE : LDAP_MOD_DELETE,
-			vals, n );
+			vals, nvals, n );
 		tail = &(*tail)->sml_next;
 	}
 	return head;
@@ -475,7 +570,7 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 		ap->ap_errors++;
 		return -1;
 	}
-	mods = mods_for( e, want, managed );
+	mods = mods_for( ap->ap_vc, e, want, managed );
 	be_entry_release_r( op, e );
 	if ( rename && queue_rename( ap, ndn, want ) != 0 ) {
 		slap_mods_free( mods, 1 );
@@ -493,6 +588,8 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 		ber_dupbv( &w->wr_ndn, ndn );
 	}
 	w->wr_mods = mods;
+	for ( ; mods; mods = mods->sml_next )
+		ap->ap_nvals += mods->sml_numvals;
 	return 1;
 }
 
@@ -509,8 +606,8 @@ auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn )
 
 /* Fingerprint of e's attributes in names, as auth0_entry_digest(). */
 int
-auth0_apply_entry_digest( Entry *e, const char *const *names,
-	unsigned char out[16] )
+auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
+	const char *const *names, unsigned char out[16] )
 {
 	struct auth0_digest d;
 	unsigned i;
@@ -518,12 +615,11 @@ auth0_apply_entry_digest( Entry *e, const char *const *names,
 	if ( auth0_digest_init( &d ) != AUTH0_OK )
 		return -1;
 	for ( ; *names; names++ ) {
-		AttributeDescription *ad = NULL;
 		const char *text;
-		Attribute *a = NULL;
+		AttributeDescription *ad = auth0_valcache_ad( vc, *names,
+			&text );
+		Attribute *a = ad ? attr_find( e->e_attrs, ad ) : NULL;
 
-		if ( slap_str2ad( *names, &ad, &text ) == LDAP_SUCCESS )
-			a = attr_find( e->e_attrs, ad );
 		auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
 		for ( i = 0; a && i < a->a_numvals; i++ )
 			auth0_digest_value( &d, a->a_vals[i].bv_val,

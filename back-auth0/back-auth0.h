@@ -22,6 +22,8 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_GID_HI		199999
 #define AUTH0_DEFAULT_MAX_DELETE	10	/* percent of users */
 #define AUTH0_DEFAULT_BATCH		256	/* writes per transaction */
+/* ... and a transaction ends after this many values (big groups) */
+#define AUTH0_BATCH_VALUES		65536UL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
 #define AUTH0_DEFAULT_RATE		2.0	/* requests per second */
 #define AUTH0_DEFAULT_TIMEOUT		30	/* seconds per request */
@@ -33,7 +35,11 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_WINDOW	300
 #define AUTH0_DEFAULT_BIND_POOL		8
 
-/* ai_bind_on: unset means on when auth0-domain is set */
+/* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
+#define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
+#define AUTH0_APPLY_BIND	0x2	/* the bind pool's settings */
+
+/* ai_bind_on: unset means on when auth0-domain is set (auth0_bind_wanted) */
 #define AUTH0_BIND_UNSET	(-1)
 #define AUTH0_BIND_OFF		0
 #define AUTH0_BIND_REALM	1
@@ -65,6 +71,8 @@ struct auth0_info {
 	BackendDB		*ai_be;
 	slap_overinst		*ai_on;
 	struct berval		ai_nsuffix;	/* set at db_open */
+	int			ai_open;	/* between db_open and db_close */
+	unsigned		ai_apply;	/* AUTH0_APPLY_*, under ai_mutex */
 
 	/* configuration */
 	int			ai_sync;	/* 0: a replica, no refresh */
@@ -72,7 +80,9 @@ struct auth0_info {
 	char			*ai_domain;		/* host[:port] */
 	char			*ai_client_id;
 	char			*ai_secret_file;
-	char			*ai_secret;		/* read at db_open */
+	char			*ai_secret;		/* read at db_open or
+							 * when the file is set
+							 * over cn=config */
 	char			*ai_audience;		/* NULL: derived */
 	char			*ai_authz_url;
 	char			*ai_authz_audience;	/* NULL: default */
@@ -85,7 +95,7 @@ struct auth0_info {
 	int			ai_bind_on;	/* AUTH0_BIND_* */
 	char			*ai_bind_client_id;
 	char			*ai_bind_secret_file;
-	char			*ai_bind_secret;
+	char			*ai_bind_secret;	/* of ai_bind_secret_file */
 	long			ai_bind_ttl;
 	long			ai_bind_stale;
 	char			ai_bind_sep;
@@ -93,8 +103,9 @@ struct auth0_info {
 	long			ai_bind_max_ip;
 	long			ai_bind_window;
 	long			ai_bind_pool;
-	struct auth0_bindpool	*ai_bindpool;
-	struct auth0_bindcache	*ai_bindcache;
+	struct auth0_bindpool	*ai_bindpool;	/* swapped under ai_mutex,
+						 * reference counted */
+	struct auth0_bindcache	*ai_bindcache;	/* db_open to db_close */
 	unsigned long		ai_bind_hits;	/* counters, atomic */
 	unsigned long		ai_bind_upstream;
 	unsigned long		ai_bind_errors;
@@ -104,6 +115,9 @@ struct auth0_info {
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */
 	int			ai_nrules;
+	char			**ai_retired;	/* attributes of rules deleted
+						 * over cn=config, cleared
+						 * by the next refresh */
 	time_t			ai_refresh_interval;	/* 0 = at start only */
 	unsigned long		ai_uid_lo, ai_uid_hi;
 	unsigned long		ai_gid_lo, ai_gid_hi;
@@ -122,6 +136,7 @@ struct auth0_info {
 	ldap_pvt_thread_mutex_t	ai_mutex;
 	struct re_s		*ai_task;
 	int			ai_running;
+	int			ai_sync_applied;	/* the task follows */
 	int			ai_force_delete;	/* one refresh */
 	time_t			ai_last_attempt;
 	time_t			ai_last_success;
@@ -130,6 +145,9 @@ struct auth0_info {
 	unsigned long		ai_last_bad;	/* malformed records */
 	unsigned		ai_last_failed;	/* AUTH0_RES_* */
 	long			ai_last_ms;
+	unsigned char		ai_clean_fp[16];	/* source of the last */
+	int			ai_clean_fp_set;	/* clean snapshot run */
+	int			ai_new_tokens;	/* refresh-now: ask anew */
 	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
@@ -155,25 +173,43 @@ struct auth0_index {
 	void		*ix_root;	/* tsearch tree of auth0_stored */
 	unsigned long	ix_count;
 	unsigned long	ix_max_number;
+	unsigned long	ix_lo, ix_hi;		/* the configured range */
+	unsigned long	ix_max_in_range;	/* highest number within it */
 	int		ix_err;
 };
 
 /* One refresh in progress: refresh.c drives it, sync.c writes it. */
+/* Parts of a refresh, timed for the log: read, model, stored, write. */
+#define AUTH0_PHASES	4
+
 struct auth0_run {
 	struct auth0_info	*rn_ai;
 	Operation		*rn_op;
 	struct auth0_model	rn_model;
 	struct auth0_mapconf	rn_mc;
 	struct auth0_index	rn_index[AUTH0_OU_N];
+	struct auth0_valcache	*rn_vc;		/* valcache.c, per run */
 	struct auth0_stats	rn_st[AUTH0_OU_N];
 	const char		**rn_user_attrs;	/* compared on users */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
 	int			rn_nrules;
+	char			**rn_retired;	/* taken from ai_retired */
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
+	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */
+	unsigned long		rn_max_delete;
+	int			rn_max_delete_pct;
 	int			rn_force;
 	int			rn_api_used;
 	long			rn_ms;
+	unsigned char		rn_fp[16];	/* settings + snapshot bytes */
+	int			rn_fp_set;	/* rn_fp computed */
+	int			rn_same;	/* skipped: source unchanged */
+	long			rn_phase_ms[AUTH0_PHASES];	/* auth0_refresh_phase */
+	struct timeval		rn_phase_t0;
+	struct timeval		rn_yield_t0;	/* auth0_refresh_yield */
+	unsigned long		rn_yield_n;
+	long			rn_yield_ms;	/* slept for clients */
 	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
 	char			rn_res_err[AUTH0_ERRLEN];	/* a resource

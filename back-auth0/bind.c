@@ -20,7 +20,14 @@
 #include "bindcall.h"
 #include "httpcurl.h"
 
-/* A bounded pool of transports (each one keep-alive HTTPS connection). */
+/*
+ * A bounded pool of transports (each one keep-alive HTTPS connection),
+ * built for one auth0-bind-connections, auth0-ca-file and auth0-timeout.
+ * A cn=config change of those builds a new pool and swaps it into
+ * ai_bindpool under ai_mutex; binds take a reference under the same
+ * mutex, so one in flight finishes on the pool it started with and the
+ * last reference frees it.
+ */
 struct auth0_bindpool {
 	pthread_mutex_t		bp_mutex;
 	pthread_cond_t		bp_cond;
@@ -28,6 +35,10 @@ struct auth0_bindpool {
 	int			*bp_busy;
 	int			bp_size;
 	int			bp_waiting;
+	unsigned		bp_refs;	/* atomic */
+	long			bp_timeout;
+	char			*bp_ca_file;
+	char			*bp_domain;	/* whose passwords the cache holds */
 };
 
 /* What one bind needs, read from the user's entry. */
@@ -44,8 +55,8 @@ count( unsigned long *counter )
 	__atomic_fetch_add( counter, 1, __ATOMIC_RELAXED );
 }
 
-struct auth0_bindpool *
-auth0_bindpool_new( int size, const char *ca_file, long timeout )
+static struct auth0_bindpool *
+pool_new( int size, const char *ca_file, long timeout, const char *domain )
 {
 	struct auth0_bindpool *bp = ch_calloc( 1, sizeof( *bp ) );
 	int i;
@@ -53,6 +64,10 @@ auth0_bindpool_new( int size, const char *ca_file, long timeout )
 	pthread_mutex_init( &bp->bp_mutex, NULL );
 	pthread_cond_init( &bp->bp_cond, NULL );
 	bp->bp_size = size;
+	bp->bp_refs = 1;
+	bp->bp_timeout = timeout;
+	bp->bp_ca_file = ca_file ? ch_strdup( ca_file ) : NULL;
+	bp->bp_domain = domain ? ch_strdup( domain ) : NULL;
 	bp->bp_tr = ch_calloc( size, sizeof( *bp->bp_tr ) );
 	bp->bp_busy = ch_calloc( size, sizeof( int ) );
 	for ( i = 0; i < size; i++ ) {
@@ -63,20 +78,103 @@ auth0_bindpool_new( int size, const char *ca_file, long timeout )
 	return bp;
 }
 
-void
-auth0_bindpool_free( struct auth0_bindpool *bp )
+static void
+pool_free( struct auth0_bindpool *bp )
 {
 	int i;
 
-	if ( bp == NULL )
-		return;
 	for ( i = 0; i < bp->bp_size; i++ )
 		auth0_curl_free( bp->bp_tr[i] );
 	ch_free( bp->bp_tr );
 	ch_free( bp->bp_busy );
+	ch_free( bp->bp_ca_file );
+	ch_free( bp->bp_domain );
 	pthread_cond_destroy( &bp->bp_cond );
 	pthread_mutex_destroy( &bp->bp_mutex );
 	ch_free( bp );
+}
+
+/* Takes a reference; the caller holds ai_mutex, which guards the swap. */
+static struct auth0_bindpool *
+pool_ref( struct auth0_bindpool *bp )
+{
+	if ( bp )
+		__atomic_fetch_add( &bp->bp_refs, 1, __ATOMIC_ACQ_REL );
+	return bp;
+}
+
+static void
+pool_unref( struct auth0_bindpool *bp )
+{
+	if ( bp && __atomic_sub_fetch( &bp->bp_refs, 1, __ATOMIC_ACQ_REL ) == 0 )
+		pool_free( bp );
+}
+
+static int
+same_str( const char *a, const char *b )
+{
+	return ( a == NULL && b == NULL ) || ( a && b && strcmp( a, b ) == 0 );
+}
+
+/* 1 when binds to imported users are answered here (configured or default). */
+int
+auth0_bind_wanted( struct auth0_info *ai )
+{
+	return ai->ai_bind_on == AUTH0_BIND_REALM ||
+		( ai->ai_bind_on == AUTH0_BIND_UNSET && ai->ai_domain != NULL );
+}
+
+/*
+ * Makes the bind pool follow the configuration (ai_mutex held): built
+ * when binds are on and it is missing or was built with other settings,
+ * dropped when binds are off.  The old pool goes when its last bind ends.
+ * A new auth0-domain is another tenant: passwords the old one verified
+ * are forgotten (so are they when binds are turned on again).
+ */
+void
+auth0_bind_apply( struct auth0_info *ai )
+{
+	struct auth0_bindpool *bp = ai->ai_bindpool;
+
+	if ( !auth0_bind_wanted( ai ) ) {
+		ai->ai_bindpool = NULL;
+		pool_unref( bp );
+		return;
+	}
+	if ( bp && bp->bp_size == (int)ai->ai_bind_pool &&
+			bp->bp_timeout == ai->ai_timeout &&
+			same_str( bp->bp_ca_file, ai->ai_ca_file ) &&
+			same_str( bp->bp_domain, ai->ai_domain ) )
+		return;
+	/* binds turned (back) on start with an empty cache as well */
+	if ( ai->ai_bindcache && ( bp == NULL ||
+			!same_str( bp->bp_domain, ai->ai_domain ) ) ) {
+		auth0_bindcache_forget_all( ai->ai_bindcache );
+		if ( bp )
+			Debug( LDAP_DEBUG_STATS, "auth0: %s: auth0-domain "
+				"changed; cached passwords forgotten\n",
+				ai->ai_nsuffix.bv_val );
+	}
+	ai->ai_bindpool = pool_new( (int)ai->ai_bind_pool, ai->ai_ca_file,
+		ai->ai_timeout, ai->ai_domain );
+	pool_unref( bp );
+	if ( bp )
+		Debug( LDAP_DEBUG_STATS, "auth0: %s: bind connections rebuilt "
+			"(%ld, timeout %ld s)\n", ai->ai_nsuffix.bv_val,
+			ai->ai_bind_pool, ai->ai_timeout );
+}
+
+/* db_close: the pool goes (binds have ended by then). */
+void
+auth0_bind_drop( struct auth0_info *ai )
+{
+	struct auth0_bindpool *bp;
+
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	bp = ai->ai_bindpool;
+	ai->ai_bindpool = NULL;
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	pool_unref( bp );
 }
 
 /*
@@ -249,6 +347,8 @@ reply( Operation *op, SlapReply *rs, int code, const char *text )
 
 /* Settings one bind uses, copied under ai_mutex. */
 struct bind_conf {
+	int	bf_on;
+	const char *bf_missing;		/* a directive binds need, unset */
 	char	bf_base[SLAP_TEXT_BUFLEN];
 	char	*bf_client_id;
 	char	*bf_secret;
@@ -256,18 +356,34 @@ struct bind_conf {
 	char	bf_sep[2];
 	int	bf_max_dn, bf_max_ip;
 	time_t	bf_window;
+	struct auth0_bindpool *bf_pool;	/* a reference */
 };
 
 static void
 bind_conf_get( struct auth0_info *ai, struct bind_conf *bf )
 {
+	const char *secret;
+
+	memset( bf, 0, sizeof( *bf ) );
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	bf->bf_on = auth0_bind_wanted( ai );
+	if ( !bf->bf_on ) {
+		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+		return;
+	}
 	snprintf( bf->bf_base, sizeof( bf->bf_base ), "https://%s",
 		ai->ai_domain ? ai->ai_domain : "" );
 	bf->bf_client_id = ch_strdup( ai->ai_bind_client_id ?
 		ai->ai_bind_client_id : ai->ai_client_id ? ai->ai_client_id : "" );
-	bf->bf_secret = ch_strdup( ai->ai_bind_secret ? ai->ai_bind_secret :
-		ai->ai_secret ? ai->ai_secret : "" );
+	secret = ai->ai_bind_secret_file ? ai->ai_bind_secret : ai->ai_secret;
+	bf->bf_secret = ch_strdup( secret ? secret : "" );
+	if ( ai->ai_domain == NULL )
+		bf->bf_missing = "auth0-domain";
+	else if ( !*bf->bf_client_id )
+		bf->bf_missing = "auth0-bind-client-id (or auth0-client-id)";
+	else if ( !*bf->bf_secret )
+		bf->bf_missing = "auth0-bind-client-secret-file (or "
+			"auth0-client-secret-file)";
 	bf->bf_ttl = ai->ai_bind_ttl;
 	bf->bf_stale = ai->ai_bind_stale;
 	bf->bf_sep[0] = ai->ai_bind_sep;
@@ -275,15 +391,20 @@ bind_conf_get( struct auth0_info *ai, struct bind_conf *bf )
 	bf->bf_max_dn = ai->ai_bind_max_dn;
 	bf->bf_max_ip = ai->ai_bind_max_ip;
 	bf->bf_window = ai->ai_bind_window;
+	bf->bf_pool = pool_ref( ai->ai_bindpool );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 }
 
 static void
 bind_conf_free( struct bind_conf *bf )
 {
-	explicit_bzero( bf->bf_secret, strlen( bf->bf_secret ) );
-	ch_free( bf->bf_secret );
+	if ( bf->bf_secret ) {
+		explicit_bzero( bf->bf_secret, strlen( bf->bf_secret ) );
+		ch_free( bf->bf_secret );
+	}
 	ch_free( bf->bf_client_id );
+	pool_unref( bf->bf_pool );
+	memset( bf, 0, sizeof( *bf ) );
 }
 
 /* Asks Auth0 through a pooled connection. */
@@ -293,18 +414,24 @@ ask_auth0( struct auth0_info *ai, struct bind_conf *bf,
 {
 	struct auth0_bind_conf bc = { bf->bf_base, bf->bf_client_id,
 		bf->bf_secret };
+	struct auth0_bindpool *bp = bf->bf_pool;
 	enum auth0_verdict v;
-	int slot = pool_get( ai->ai_bindpool, ai->ai_timeout );
+	int slot;
 
+	if ( bf->bf_missing || bp == NULL ) {
+		snprintf( detail, dlen, "auth0-bind password-realm needs %s",
+			bf->bf_missing ? bf->bf_missing : "the database open" );
+		return AUTH0_V_MISCONFIGURED;
+	}
+	slot = pool_get( bp, bp->bp_timeout );
 	if ( slot < 0 ) {
 		snprintf( detail, dlen, "all %d connections to Auth0 are busy",
-			ai->ai_bindpool->bp_size );
+			bp->bp_size );
 		return AUTH0_V_BUSY;
 	}
 	count( &ai->ai_bind_upstream );
-	v = auth0_bind_verify( ai->ai_bindpool->bp_tr[slot], &bc, br, detail,
-		dlen );
-	pool_put( ai->ai_bindpool, slot );
+	v = auth0_bind_verify( bp->bp_tr[slot], &bc, br, detail, dlen );
+	pool_put( bp, slot );
 	return v;
 }
 
@@ -425,38 +552,33 @@ verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 /* Decides the bind of an imported user; returns the LDAP result code. */
 static int
 bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
-	struct bind_user *bu )
+	struct bind_conf *bf, struct bind_user *bu )
 {
-	struct bind_conf bf;
 	char ip[64], detail[AUTH0_ERRLEN], *pw;
 	const char *text;
 	time_t now = slap_get_time();
 	enum auth0_verdict v;
 	int code;
 
-	bind_conf_get( ai, &bf );
 	client_ip( op, ip, sizeof( ip ) );
 	detail[0] = '\0';
-	if ( throttled( ai, &bf, op, rs, ip, now ) ) {
-		bind_conf_free( &bf );
+	if ( throttled( ai, bf, op, rs, ip, now ) )
 		return LDAP_INVALID_CREDENTIALS;
-	}
 	pw = ch_malloc( op->orb_cred.bv_len + 1 );
 	memcpy( pw, op->orb_cred.bv_val, op->orb_cred.bv_len );
 	pw[op->orb_cred.bv_len] = '\0';
-	v = verify( ai, &bf, op, bu, pw, ip, detail, sizeof( detail ) );
+	v = verify( ai, bf, op, bu, pw, ip, detail, sizeof( detail ) );
 	explicit_bzero( pw, op->orb_cred.bv_len );
 	ch_free( pw );
 	code = verdict_code( v, &text );
 	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP || v == AUTH0_V_MFA )
-		record_failure( ai, &bf, op, ip, now );
+		record_failure( ai, bf, op, ip, now );
 	else if ( v == AUTH0_V_OK )
 		auth0_bindcache_reset( ai->ai_bindcache, op->o_req_ndn.bv_val );
 	Debug( v == AUTH0_V_MISCONFIGURED ? LDAP_DEBUG_ANY : LDAP_DEBUG_STATS,
 		"%s auth0: bind dn=\"%s\" user=%s: %s%s%s\n", op->o_log_prefix,
 		op->o_req_dn.bv_val, bu->bu_id, auth0_verdict_str( v ),
 		detail[0] ? ": " : "", detail );
-	bind_conf_free( &bf );
 	if ( code == LDAP_SUCCESS )
 		return LDAP_SUCCESS;	/* the frontend sends the result */
 	return reply( op, rs, code, text );
@@ -468,23 +590,39 @@ auth0_op_bind( Operation *op, SlapReply *rs )
 	slap_overinst *on = (slap_overinst *)op->o_bd->bd_info;
 	struct auth0_info *ai = on->on_bi.bi_private;
 	struct bind_user bu;
+	struct bind_conf bf;
+	int rc;
 
-	if ( op->orb_method != LDAP_AUTH_SIMPLE || !ai->ai_bind_on ||
+	if ( op->orb_method != LDAP_AUTH_SIMPLE ||
 			!is_imported_user( op->o_bd, &op->o_req_ndn ) )
 		return SLAP_CB_CONTINUE;
-	if ( BER_BVISEMPTY( &op->orb_cred ) )
-		return reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	/* the settings of this bind, all from one moment (cn=config) */
+	bind_conf_get( ai, &bf );
+	if ( !bf.bf_on )
+		return SLAP_CB_CONTINUE;
+	if ( BER_BVISEMPTY( &op->orb_cred ) ) {
+		rc = reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+		goto done;
+	}
 	memset( &bu, 0, sizeof( bu ) );
-	if ( read_user( op, on, &bu ) != 0 )
-		return reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+	if ( read_user( op, on, &bu ) != 0 ) {
+		rc = reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
+		goto done;
+	}
 	if ( bu.bu_blocked ) {
 		Debug( LDAP_DEBUG_STATS, "%s auth0: bind dn=\"%s\": user is "
 			"blocked\n", op->o_log_prefix, op->o_req_dn.bv_val );
-		return reply( op, rs, LDAP_INVALID_CREDENTIALS,
+		rc = reply( op, rs, LDAP_INVALID_CREDENTIALS,
 			"user is blocked in Auth0" );
+		goto done;
 	}
-	if ( !takes_passwords( bu.bu_id ) )
-		return reply( op, rs, LDAP_INAPPROPRIATE_AUTH,
+	if ( !takes_passwords( bu.bu_id ) ) {
+		rc = reply( op, rs, LDAP_INAPPROPRIATE_AUTH,
 			"the user's Auth0 connection takes no passwords" );
-	return bind_user( op, rs, ai, &bu );
+		goto done;
+	}
+	rc = bind_user( op, rs, ai, &bf, &bu );
+done:
+	bind_conf_free( &bf );
+	return rc;
 }

@@ -195,6 +195,14 @@ auth0_bindcache_forget( struct auth0_bindcache *bc, const char *dn )
 	pthread_mutex_unlock( &bc->bc_mutex );
 }
 
+void
+auth0_bindcache_forget_all( struct auth0_bindcache *bc )
+{
+	pthread_mutex_lock( &bc->bc_mutex );
+	slots_free( bc->bc_ok );
+	pthread_mutex_unlock( &bc->bc_mutex );
+}
+
 int
 auth0_bindcache_throttled( struct auth0_bindcache *bc, const char *key,
 	time_t now, int max, time_t window )

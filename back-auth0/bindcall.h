@@ -66,6 +66,8 @@ int auth0_bindcache_check( struct auth0_bindcache *bc, const char *dn,
 void auth0_bindcache_store( struct auth0_bindcache *bc, const char *dn,
 	const char *password, time_t now );
 void auth0_bindcache_forget( struct auth0_bindcache *bc, const char *dn );
+/* Forgets every verified password (auth0-domain moved to another tenant). */
+void auth0_bindcache_forget_all( struct auth0_bindcache *bc );
 
 /*
  * Failure throttling: auth0_bindcache_throttled() says whether key (a DN

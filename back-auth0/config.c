@@ -127,7 +127,7 @@ static ConfigTable auth0_cfg[] = {
 	{ "auth0-client-secret-file", "file", 2, 2, 0,
 	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_SECRETFILE, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "12 NAME 'olcAuth0ClientSecretFile' "
-	  "DESC 'File holding the client secret (read at start)' "
+	  "DESC 'File holding the client secret (read at start and when set)' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-audience", "url", 2, 2, 0,
@@ -181,7 +181,8 @@ static ConfigTable auth0_cfg[] = {
 	{ "auth0-bind-client-secret-file", "file", 2, 2, 0,
 	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BINDSECRET, auth0_cf_gen,
 	  "( " AUTH0_CFG_AT "21 NAME 'olcAuth0BindClientSecretFile' "
-	  "DESC 'File holding the bind client secret (read at start)' "
+	  "DESC 'File holding the bind client secret (read at start and when "
+	  "set)' "
 	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
 	  NULL, NULL },
 	{ "auth0-bind-cache-ttl", "seconds", 2, 2, 0,
@@ -533,6 +534,26 @@ connections_delete( struct auth0_info *ai, int valx )
 		connections_clear( ai );
 }
 
+/*
+ * An attribute whose rule went while slapd runs: the next refresh still
+ * compares it, so that the values the rule filled in are removed.
+ */
+static void
+retire_attr( struct auth0_info *ai, const char *attr )
+{
+	int n = 0;
+
+	if ( !ai->ai_open )
+		return;
+	for ( ; ai->ai_retired && ai->ai_retired[n]; n++ )
+		if ( strcasecmp( ai->ai_retired[n], attr ) == 0 )
+			return;
+	ai->ai_retired = ch_realloc( ai->ai_retired,
+		( n + 2 ) * sizeof( char * ) );
+	ai->ai_retired[n] = ch_strdup( attr );
+	ai->ai_retired[n + 1] = NULL;
+}
+
 static void
 rules_delete( struct auth0_info *ai, int valx )
 {
@@ -545,6 +566,7 @@ rules_delete( struct auth0_info *ai, int valx )
 		to = ai->ai_nrules;
 	}
 	for ( i = from; i < to; i++ ) {
+		retire_attr( ai, ai->ai_rules[i].mr_attr );
 		ch_free( ai->ai_rules[i].mr_attr );
 		ch_free( ai->ai_rules[i].mr_path );
 	}
@@ -567,6 +589,10 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 	if ( field ) {
 		ch_free( *field );
 		*field = NULL;
+		if ( c->type == AUTH0_CF_SECRETFILE )
+			auth0_secret_free( &ai->ai_secret );
+		else if ( c->type == AUTH0_CF_BINDSECRET )
+			auth0_secret_free( &ai->ai_bind_secret );
 		return 0;
 	}
 	if ( num ) {
@@ -596,7 +622,6 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_REFRESH:
 		ai->ai_refresh_interval = AUTH0_DEFAULT_REFRESH;
-		auth0_refresh_reschedule( ai );
 		break;
 	case AUTH0_CF_UIDRANGE:
 		ai->ai_uid_lo = AUTH0_DEFAULT_UID_LO;
@@ -703,7 +728,7 @@ set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 }
 
 static int
-auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
+auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 {
 	const char *arg = c->argv[1];
 	const struct strdir *sd = NULL;
@@ -720,6 +745,13 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 			return 1;
 		ch_free( *field );
 		*field = ch_strdup( arg );
+		if ( c->type == AUTH0_CF_SECRETFILE && secret ) {
+			auth0_secret_free( &ai->ai_secret );
+			ai->ai_secret = secret;
+		} else if ( c->type == AUTH0_CF_BINDSECRET && secret ) {
+			auth0_secret_free( &ai->ai_bind_secret );
+			ai->ai_bind_secret = secret;
+		}
 		return 0;
 	}
 	if ( num ) {
@@ -769,6 +801,17 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 			auth0_refresh_now( ai );
 		return 0;
 	case AUTH0_CF_FORCEDELETE:
+		/* an action, like refresh-now: a TRUE left in slapd.d (slapd
+		 * keeps the written value) must not force a refresh after a
+		 * restart, nor one from slapd.conf every start */
+		if ( !CONFIG_ONLINE_ADD( c ) ) {
+			if ( c->value_int )
+				Debug( LDAP_DEBUG_ANY, "%s: auth0-force-delete is "
+					"ignored at start; write olcAuth0ForceDelete: "
+					"TRUE to cn=config before the refresh that "
+					"should delete\n", c->log );
+			return 0;
+		}
 		ai->ai_force_delete = c->value_int;
 		return 0;
 	case AUTH0_CF_CONNECTION:
@@ -778,7 +821,6 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "
 				"(0-31536000)", arg );
 		ai->ai_refresh_interval = (time_t)v;
-		auth0_refresh_reschedule( ai );
 		return 0;
 	case AUTH0_CF_UIDRANGE:
 	case AUTH0_CF_GIDRANGE:
@@ -801,24 +843,107 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai )
 	return 1;
 }
 
+/* What a change of each directive asks auth0_cf_apply to redo. */
+static unsigned
+apply_bits( int type )
+{
+	switch ( type ) {
+	case AUTH0_CF_SYNC:
+	case AUTH0_CF_REFRESH:
+		return AUTH0_APPLY_TASK;
+	case AUTH0_CF_BIND:
+	case AUTH0_CF_DOMAIN:
+	case AUTH0_CF_CAFILE:
+	case AUTH0_CF_TIMEOUT:
+	case AUTH0_CF_BINDPOOL:
+		return AUTH0_APPLY_BIND;
+	}
+	return 0;	/* read afresh by each refresh or each bind */
+}
+
+/*
+ * Runs once after all the modifications of one cn=config change (or its
+ * undo, when one value was refused), so that a replace, which slapd does
+ * as a delete and an add, acts on the final values only: the refresh task
+ * follows auth0-sync and auth0-refresh-interval, the bind pool its
+ * settings.  The server is paused meanwhile; the pool is swapped anyway
+ * under ai_mutex and reference counted (bind.c).
+ */
+static int
+auth0_cf_apply( ConfigArgs *c )
+{
+	slap_overinst *on = (slap_overinst *)c->bi;
+	struct auth0_info *ai = on->on_bi.bi_private;
+	unsigned todo;
+
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	todo = ai->ai_apply;
+	ai->ai_apply = 0;
+	if ( ai->ai_open && ( todo & AUTH0_APPLY_TASK ) ) {
+		if ( ai->ai_sync && !ai->ai_snapshot_dir && !ai->ai_domain )
+			Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: auth0-sync is "
+				"on but no source is configured (set "
+				"auth0-snapshot-dir or auth0-domain); refreshes "
+				"fail and keep the stored data\n",
+				ai->ai_nsuffix.bv_val );
+		auth0_refresh_apply( ai );
+	}
+	if ( ai->ai_open && ( todo & AUTH0_APPLY_BIND ) )
+		auth0_bind_apply( ai );
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	return 0;
+}
+
+/*
+ * A secret file set over cn=config while the database is open is read at
+ * once: one that cannot be read refuses the change (at start, db_open
+ * reads it).  Setting the same path again re-reads the file, which is how
+ * a rotated secret is taken in without a restart.
+ */
+static int
+read_new_secret( ConfigArgs *c, struct auth0_info *ai, char **secret )
+{
+	*secret = NULL;
+	if ( !ai->ai_open || ( c->type != AUTH0_CF_SECRETFILE &&
+			c->type != AUTH0_CF_BINDSECRET ) )
+		return 0;
+	if ( check_file( c, c->argv[1] ) )
+		return 1;
+	if ( auth0_secret_read( c->argv[1], c->argv[0], secret, c->cr_msg,
+			sizeof( c->cr_msg ) ) != 0 ) {
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		return 1;
+	}
+	return 0;
+}
+
 static int
 auth0_cf_gen( ConfigArgs *c )
 {
 	slap_overinst *on = (slap_overinst *)c->bi;
 	struct auth0_info *ai = on->on_bi.bi_private;
+	char *secret = NULL;
+	unsigned bits;
 	int rc;
 
 	if ( c->op == SLAP_CONFIG_EMIT )
 		return auth0_cf_emit( c, ai );
-	if ( c->op == LDAP_MOD_DELETE ) {
-		ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
-		rc = auth0_cf_delete( c, ai );
-		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
-		return rc;
-	}
+	if ( c->op != LDAP_MOD_DELETE && read_new_secret( c, ai, &secret ) )
+		return 1;
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
-	rc = auth0_cf_set( c, ai );
+	if ( c->op == LDAP_MOD_DELETE )
+		rc = auth0_cf_delete( c, ai );
+	else
+		rc = auth0_cf_set( c, ai, secret );
+	/* the runtime follows once the whole change is in (auth0_cf_apply) */
+	bits = apply_bits( c->type );
+	if ( rc == 0 && bits && ai->ai_open ) {
+		ai->ai_apply |= bits;
+		config_push_cleanup( c, auth0_cf_apply );
+	}
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	if ( rc != 0 )
+		auth0_secret_free( &secret );	/* else ai owns it now */
 	return rc;
 }
 
@@ -851,6 +976,8 @@ auth0_config_free( struct auth0_info *ai )
 	}
 	connections_clear( ai );
 	rules_delete( ai, -1 );
+	ber_memvfree( (void **)ai->ai_retired );
+	ai->ai_retired = NULL;
 }
 
 int

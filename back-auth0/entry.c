@@ -89,14 +89,18 @@ auth0_entry_add( struct auth0_entry *e, const char *name, const char *value )
 	v = strdup( value );
 	if ( v == NULL )
 		return AUTH0_ERR_NOMEM;
-	vals = realloc( a->ea_vals, ( a->ea_nvals + 2 ) * sizeof( *vals ) );
-	if ( vals == NULL ) {
-		free( v );
-		return AUTH0_ERR_NOMEM;
+	if ( a->ea_nvals == a->ea_cap ) {	/* doubling: groups are big */
+		int cap = a->ea_cap ? a->ea_cap * 2 : 4;
+		vals = realloc( a->ea_vals, ( cap + 1 ) * sizeof( *vals ) );
+		if ( vals == NULL ) {
+			free( v );
+			return AUTH0_ERR_NOMEM;
+		}
+		a->ea_vals = vals;
+		a->ea_cap = cap;
 	}
-	vals[a->ea_nvals++] = v;
-	vals[a->ea_nvals] = NULL;
-	a->ea_vals = vals;
+	a->ea_vals[a->ea_nvals++] = v;
+	a->ea_vals[a->ea_nvals] = NULL;
 	return AUTH0_OK;
 }
 

@@ -118,76 +118,78 @@ warn_custom_domain( const char *domain )
 		"on the tenant's canonical domain\n", domain );
 }
 
+/* Reads *path into *secret; a failure is fatal only when it is needed. */
+static int
+open_secret( const char *path, const char *directive, char **secret,
+	int needed, ConfigReply *cr )
+{
+	char err[SLAP_TEXT_BUFLEN];
+
+	auth0_secret_free( secret );
+	if ( path == NULL )
+		return 0;
+	if ( auth0_secret_read( path, directive, secret, err,
+			sizeof( err ) ) == 0 )
+		return 0;
+	if ( needed )
+		return open_error( cr, err );
+	/* may be needed later, after a cn=config change: say so now */
+	Debug( LDAP_DEBUG_ANY, "auth0: warning: %s\n", err );
+	return 0;
+}
+
 /* Binds: on by default with a domain; needs a client and its secret. */
 static int
 auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
 {
-	char err[SLAP_TEXT_BUFLEN];
-	const char *file;
+	int on = auth0_bind_wanted( ai );
 
-	if ( ai->ai_bind_on == AUTH0_BIND_OFF ||
-			( ai->ai_bind_on == AUTH0_BIND_UNSET && !ai->ai_domain ) ) {
-		ai->ai_bind_on = AUTH0_BIND_OFF;
+	if ( open_secret( ai->ai_bind_secret_file,
+			"auth0-bind-client-secret-file", &ai->ai_bind_secret, on,
+			cr ) )
+		return 1;
+	if ( !on )
 		return 0;
-	}
 	if ( ai->ai_domain == NULL )
 		return open_error( cr, "auth0-bind password-realm needs "
 			"auth0-domain" );
-	ai->ai_bind_on = AUTH0_BIND_REALM;
 	if ( !ai->ai_bind_client_id && !ai->ai_client_id )
 		return open_error( cr, "auth0-bind password-realm needs "
 			"auth0-bind-client-id (or auth0-client-id)" );
-	file = ai->ai_bind_secret_file ? ai->ai_bind_secret_file :
-		ai->ai_secret_file;
-	if ( file == NULL )
+	if ( !ai->ai_bind_secret_file && !ai->ai_secret_file )
 		return open_error( cr, "auth0-bind password-realm needs "
 			"auth0-bind-client-secret-file (or auth0-client-secret-file)" );
-	auth0_secret_free( &ai->ai_bind_secret );
-	if ( auth0_secret_read( file, ai->ai_bind_secret_file ?
-			"auth0-bind-client-secret-file" : "auth0-client-secret-file",
-			&ai->ai_bind_secret, err, sizeof( err ) ) != 0 )
-		return open_error( cr, err );
-	if ( ai->ai_bindcache == NULL )
-		ai->ai_bindcache = auth0_bindcache_new();
-	if ( ai->ai_bindpool == NULL )
-		ai->ai_bindpool = auth0_bindpool_new( (int)ai->ai_bind_pool,
-			ai->ai_ca_file, ai->ai_timeout );
-	if ( ai->ai_bindcache == NULL )
-		return open_error( cr, "cannot set up the bind cache" );
+	if ( !ai->ai_bind_secret_file && ai->ai_secret == NULL )
+		return open_secret( ai->ai_secret_file,
+			"auth0-client-secret-file", &ai->ai_secret, 1, cr );
 	return 0;
 }
 
-/* Cross-checks the source directives and reads the client secret. */
+/*
+ * Cross-checks the source directives and reads the secrets.  Every
+ * configured secret file is read here (a later cn=config change may need
+ * one that is not needed now); one that is needed must be readable.
+ */
 static int
 auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 {
-	char err[SLAP_TEXT_BUFLEN];
+	int api = ai->ai_sync && !ai->ai_snapshot_dir && ai->ai_domain;
 
-	if ( !ai->ai_sync ) {
-		/* a replica: data comes by syncrepl, binds may still be ours */
-		if ( ai->ai_domain )
-			warn_custom_domain( ai->ai_domain );
-		return auth0_open_bind( ai, cr );
-	}
-	if ( ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
-		return open_error( cr, "no source configured (set "
-			"auth0-snapshot-dir or auth0-domain)" );
 	if ( ai->ai_domain )
 		warn_custom_domain( ai->ai_domain );
-	if ( auth0_open_bind( ai, cr ) != 0 )
-		return 1;
-	if ( ai->ai_snapshot_dir || ai->ai_domain == NULL )
-		return 0;
-	if ( ai->ai_client_id == NULL )
+	if ( ai->ai_sync && ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
+		return open_error( cr, "no source configured (set "
+			"auth0-snapshot-dir or auth0-domain)" );
+	if ( api && ai->ai_client_id == NULL )
 		return open_error( cr, "auth0-domain needs auth0-client-id" );
-	if ( ai->ai_secret_file == NULL )
+	if ( api && ai->ai_secret_file == NULL )
 		return open_error( cr, "auth0-domain needs "
 			"auth0-client-secret-file" );
-	auth0_secret_free( &ai->ai_secret );
-	if ( auth0_secret_read( ai->ai_secret_file, "auth0-client-secret-file",
-			&ai->ai_secret, err, sizeof( err ) ) != 0 )
-		return open_error( cr, err );
-	return 0;
+	if ( open_secret( ai->ai_secret_file, "auth0-client-secret-file",
+			&ai->ai_secret, api, cr ) )
+		return 1;
+	/* a replica (sync off): data comes by syncrepl, binds may be ours */
+	return auth0_open_bind( ai, cr );
 }
 
 int
@@ -209,6 +211,16 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
 	auth0_monitor_open( ai, be );
+	if ( ai->ai_bindcache == NULL )
+		ai->ai_bindcache = auth0_bindcache_new();
+	if ( ai->ai_bindcache == NULL )
+		return open_error( cr, "cannot set up the bind cache" );
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	auth0_bind_apply( ai );
+	ai->ai_sync_applied = ai->ai_sync;
+	ai->ai_apply = 0;
+	ai->ai_open = 1;	/* from now on cn=config changes apply at once */
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	if ( !ai->ai_sync )
 		return 0;
 	return auth0_refresh_start( ai );
@@ -222,11 +234,13 @@ auth0_db_close( BackendDB *be, ConfigReply *cr )
 
 	if ( slapMode & SLAP_TOOL_MODE )
 		return 0;
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	ai->ai_open = 0;
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	auth0_refresh_stop( ai );
 	auth0_monitor_close( ai );
 	auth0_source_close( ai );
-	auth0_bindpool_free( ai->ai_bindpool );
-	ai->ai_bindpool = NULL;
+	auth0_bind_drop( ai );
 	auth0_bindcache_free( ai->ai_bindcache );
 	ai->ai_bindcache = NULL;
 	return 0;

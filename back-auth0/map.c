@@ -322,6 +322,8 @@ child_dn( const char *attr, const char *value, const char *ou,
 char *
 auth0_map_user_dn( const struct auth0_user *u, const struct auth0_mapconf *mc )
 {
+	if ( u->us_dn )
+		return strdup( u->us_dn );
 	return child_dn( "uid", u->us_uid, "people", mc );
 }
 
@@ -332,14 +334,50 @@ auth0_map_dn( const struct auth0_model *m, enum auth0_kind kind, size_t idx,
 {
 	switch ( kind ) {
 	case AUTH0_GROUP:
+		if ( m->sn_groups[idx].gr_dn )
+			return strdup( m->sn_groups[idx].gr_dn );
 		return child_dn( "cn", m->sn_groups[idx].gr_cn, "groups", mc );
 	case AUTH0_ROLE:
+		if ( m->sn_roles[idx].ro_dn )
+			return strdup( m->sn_roles[idx].ro_dn );
 		return child_dn( "cn", m->sn_roles[idx].ro_cn, "roles", mc );
 	case AUTH0_CLIENT:
+		if ( m->sn_clients[idx].cl_dn )
+			return strdup( m->sn_clients[idx].cl_dn );
 		return child_dn( "cn", m->sn_clients[idx].cl_cn, "applications",
 			mc );
 	}
 	return NULL;
+}
+
+/*
+ * Works out every DN of the model once: a user in ten groups is named in
+ * eleven entries, and building a DN escapes its RDN and formats it.
+ * Needs uids and cns assigned; a DN that cannot be built stays NULL and
+ * is built (and fails) where it is used.
+ */
+int
+auth0_map_prepare_dns( struct auth0_model *m, const struct auth0_mapconf *mc )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_nusers; i++ )
+		if ( m->sn_users[i].us_dn == NULL )
+			m->sn_users[i].us_dn = auth0_map_user_dn(
+				&m->sn_users[i], mc );
+	for ( i = 0; i < m->sn_ngroups; i++ )
+		if ( m->sn_groups[i].gr_dn == NULL )
+			m->sn_groups[i].gr_dn = auth0_map_dn( m, AUTH0_GROUP,
+				i, mc );
+	for ( i = 0; i < m->sn_nroles; i++ )
+		if ( m->sn_roles[i].ro_dn == NULL )
+			m->sn_roles[i].ro_dn = auth0_map_dn( m, AUTH0_ROLE,
+				i, mc );
+	for ( i = 0; i < m->sn_nclients; i++ )
+		if ( m->sn_clients[i].cl_dn == NULL )
+			m->sn_clients[i].cl_dn = auth0_map_dn( m, AUTH0_CLIENT,
+				i, mc );
+	return AUTH0_OK;
 }
 
 static int

@@ -40,6 +40,7 @@ auth0_user_free( struct auth0_user *u )
 	free( u->us_app_md );
 	free( u->us_user_md );
 	free( u->us_uid );
+	free( u->us_dn );
 	auth0_strv_free( u->us_idp_groups );
 	free( u->us_memberof );
 	for ( i = 0; u->us_mapped && u->us_mapped[i]; i++ )
@@ -66,6 +67,7 @@ group_free( struct auth0_group *g )
 	free( g->gr_mappings );
 	auth0_uset_free( &g->gr_flat );
 	free( g->gr_cn );
+	free( g->gr_dn );
 }
 
 static void
@@ -79,6 +81,7 @@ role_free( struct auth0_role *r )
 	auth0_strv_free( r->ro_users );
 	auth0_uset_free( &r->ro_flat );
 	free( r->ro_cn );
+	free( r->ro_dn );
 }
 
 static void
@@ -90,6 +93,7 @@ client_free( struct auth0_client *c )
 	free( c->cl_type );
 	auth0_uset_free( &c->cl_flat );
 	free( c->cl_cn );
+	free( c->cl_dn );
 }
 
 void

@@ -54,6 +54,7 @@ struct auth0_user {
 	char	**us_idp_groups;	/* "groups" of the IdP profile */
 	char	***us_mapped;		/* per sn_rules entry, values */
 	char	*us_uid;		/* chosen by auth0_map_assign_uids() */
+	char	*us_dn;			/* auth0_map_prepare_dns(), or NULL */
 	int	us_uid_fallback;	/* 1 when a collision forced user_id */
 	struct auth0_ref *us_memberof;	/* set by auth0_flatten() */
 	size_t	us_nmemberof;
@@ -98,6 +99,7 @@ struct auth0_group {
 	struct auth0_uset	gr_flat;	/* effective members */
 	int			gr_in_cycle;
 	char			*gr_cn;
+	char			*gr_dn;		/* as us_dn */
 };
 
 /* A Management API (RBAC) role or an Authorization Extension role. */
@@ -113,6 +115,7 @@ struct auth0_role {
 	char			**ro_users;	/* user_ids holding it directly */
 	struct auth0_uset	ro_flat;	/* direct and through groups */
 	char			*ro_cn;
+	char			*ro_dn;
 };
 
 /* An application (Management API client). */
@@ -123,6 +126,7 @@ struct auth0_client {
 	char			*cl_type;	/* app_type */
 	struct auth0_uset	cl_flat;	/* users reaching it */
 	char			*cl_cn;
+	char			*cl_dn;
 };
 
 /* Which users a source keeps: the connections named, or all if none. */
@@ -168,6 +172,7 @@ struct auth0_eattr {
 	char	*ea_name;
 	char	**ea_vals;
 	int	ea_nvals;
+	int	ea_cap;		/* slots in ea_vals, NULL slot excluded */
 };
 
 struct auth0_entry {
@@ -261,6 +266,8 @@ int auth0_cfg_map_rule( const char *attr, const char *path );
 int auth0_snapdir_read_users( const char *dir,
 	const struct auth0_select *sel, struct auth0_model *m,
 	char *errbuf );
+struct auth0_digest;
+int auth0_snapdir_fingerprint( const char *dir, struct auth0_digest *d );
 int auth0_snapdir_read_tenant( const char *dir, struct auth0_model *m,
 	char *errbuf );
 int auth0_snapdir_read_stream( FILE *fp, const char *name,
@@ -285,6 +292,8 @@ int auth0_map_client( const struct auth0_model *m,
 	struct auth0_entry *e );
 char *auth0_map_dn( const struct auth0_model *m, enum auth0_kind kind,
 	size_t idx, const struct auth0_mapconf *mc );
+int auth0_map_prepare_dns( struct auth0_model *m,
+	const struct auth0_mapconf *mc );
 char *auth0_map_user_dn( const struct auth0_user *u,
 	const struct auth0_mapconf *mc );
 extern const char *const auth0_map_group_attrs[];

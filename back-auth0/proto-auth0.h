@@ -5,6 +5,7 @@
 LDAP_BEGIN_DECL
 
 struct auth0_apply;
+struct auth0_valcache;
 
 /* init.c */
 int auth0_initialize( void );
@@ -16,9 +17,9 @@ extern BI_db_config	auth0_db_config;
 
 /* bind.c */
 extern BI_op_bind	auth0_op_bind;
-struct auth0_bindpool *auth0_bindpool_new( int size, const char *ca_file,
-	long timeout );
-void auth0_bindpool_free( struct auth0_bindpool *bp );
+void auth0_bind_apply( struct auth0_info *ai );
+void auth0_bind_drop( struct auth0_info *ai );
+int auth0_bind_wanted( struct auth0_info *ai );
 
 /* config.c */
 int auth0_config_init( slap_overinst *on );
@@ -30,7 +31,7 @@ void auth0_secret_free( char **secret );
 
 /* apply.c */
 int auth0_apply_begin( struct auth0_info *ai, Operation *op,
-	struct auth0_apply **app );
+	struct auth0_valcache *vc, struct auth0_apply **app );
 int auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *e,
 	const char *uuid );
 int auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
@@ -43,8 +44,20 @@ int auth0_apply_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 	const char *attr, unsigned long val );
-int auth0_apply_entry_digest( Entry *e, const char *const *names,
-	unsigned char out[16] );
+int auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
+	const char *const *names, unsigned char out[16] );
+
+/* valcache.c */
+struct auth0_valcache *auth0_valcache_new( void );
+void auth0_valcache_free( struct auth0_valcache *vc );
+AttributeDescription *auth0_valcache_ad( struct auth0_valcache *vc,
+	const char *name, const char **text );
+void auth0_valcache_put_dn( struct auth0_valcache *vc, MatchingRule *mr,
+	const char *value, struct berval *norm );
+void auth0_valcache_seed_dn( struct auth0_valcache *vc, const char *value,
+	struct berval *norm );
+int auth0_valcache_dn( struct auth0_valcache *vc, AttributeDescription *ad,
+	struct berval *value, struct berval *norm );
 
 /* monitor.c */
 int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );
@@ -54,6 +67,10 @@ void auth0_monitor_close( struct auth0_info *ai );
 extern BI_op_add	auth0_op_write;
 void auth0_readonly_mark( Operation *op, OpExtra *oex );
 void auth0_readonly_unmark( Operation *op, OpExtra *oex );
+
+/* refresh.c */
+void auth0_refresh_phase( struct auth0_run *rn, int phase );
+void auth0_refresh_yield( struct auth0_run *rn );
 
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
@@ -69,6 +86,7 @@ int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );
 void auth0_refresh_reschedule( struct auth0_info *ai );
 void auth0_refresh_now( struct auth0_info *ai );
+void auth0_refresh_apply( struct auth0_info *ai );
 int auth0_refresh_run( struct auth0_info *ai, void *thrctx );
 
 LDAP_END_DECL

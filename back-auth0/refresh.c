@@ -11,6 +11,7 @@
 #include <ac/string.h>
 
 #include "back-auth0.h"
+#include "digest.h"
 #include "ldap_rq.h"
 
 /* Folds a uid as the uid attribute's equality rule does (DN matching). */
@@ -32,6 +33,55 @@ fold_uid( const char *s )
 	return out;
 }
 
+/* Ends phase (0..AUTH0_PHASES-1) now: its time since the last mark. */
+void
+auth0_refresh_phase( struct auth0_run *rn, int phase )
+{
+	struct timeval t;
+
+	gettimeofday( &t, NULL );
+	rn->rn_phase_ms[phase] += (long)( ( t.tv_sec - rn->rn_phase_t0.tv_sec ) *
+		1000 + ( t.tv_usec - rn->rn_phase_t0.tv_usec ) / 1000 );
+	rn->rn_phase_t0 = t;
+}
+
+/*
+ * A refresh is background work: while clients keep slapd's other threads
+ * busy it steps aside, sleeping twice as long as it has just worked, so
+ * that on a small machine searches and binds keep most of the CPU.  With
+ * no client about it runs flat out.  Called often; looks at the clock
+ * every 64 calls and acts at most every 20 ms.
+ */
+void
+auth0_refresh_yield( struct auth0_run *rn )
+{
+	struct timeval now;
+	long us;
+	int active = 0, pending = 0;
+
+	if ( ++rn->rn_yield_n % 64 )
+		return;
+	gettimeofday( &now, NULL );
+	if ( rn->rn_yield_t0.tv_sec == 0 ) {
+		rn->rn_yield_t0 = now;
+		return;
+	}
+	us = (long)( ( now.tv_sec - rn->rn_yield_t0.tv_sec ) * 1000000 +
+		( now.tv_usec - rn->rn_yield_t0.tv_usec ) );
+	if ( us < 20000 )
+		return;
+	ldap_pvt_thread_pool_query( &connection_pool,
+		LDAP_PVT_THREAD_POOL_PARAM_ACTIVE, &active );
+	ldap_pvt_thread_pool_query( &connection_pool,
+		LDAP_PVT_THREAD_POOL_PARAM_PENDING, &pending );
+	if ( active > 1 || pending > 0 ) {	/* this thread is one of them */
+		us = us < 100000 ? 2 * us : 200000;
+		usleep( (useconds_t)us );
+		rn->rn_yield_ms += us / 1000;
+	}
+	gettimeofday( &rn->rn_yield_t0, NULL );
+}
+
 static void
 warn_log( void *arg, const char *msg )
 {
@@ -49,6 +99,7 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
 	if ( auth0_source_fetch( rn, dir, conns ) )
 		return -1;
+	auth0_refresh_phase( rn, 0 );
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
 			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
@@ -58,6 +109,8 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		rc = auth0_map_assign_cns( m, fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_flatten( m );
+	if ( rc == AUTH0_OK )
+		rc = auth0_map_prepare_dns( m, &rn->rn_mc );
 	if ( rc )
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "out of memory "
 			"building the model" );
@@ -82,7 +135,9 @@ user_attrs( struct auth0_run *rn )
 
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		;
-	list = ch_calloc( i + rn->rn_nrules + 1, sizeof( char * ) );
+	for ( j = 0; rn->rn_retired && rn->rn_retired[j]; j++ )
+		;
+	list = ch_calloc( i + rn->rn_nrules + j + 1, sizeof( char * ) );
 	for ( i = 0; auth0_map_user_attrs[i]; i++ )
 		if ( !partial || strcasecmp( auth0_map_user_attrs[i], "memberOf" ) )
 			list[n++] = auth0_map_user_attrs[i];
@@ -92,6 +147,14 @@ user_attrs( struct auth0_run *rn )
 				break;
 		if ( j == n )
 			list[n++] = rn->rn_rules[i].mr_attr;
+	}
+	/* rules deleted over cn=config: their values go (no rule fills them) */
+	for ( i = 0; rn->rn_retired && rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( list[j], rn->rn_retired[i] ) )
+				break;
+		if ( j == n )
+			list[n++] = rn->rn_retired[i];
 	}
 	return list;
 }
@@ -108,6 +171,86 @@ report_fallbacks( struct auth0_run *rn )
 				"with a user whose user_id sorts lower; it gets "
 				"uid=%s\n", u->us_id, u->us_uid );
 	}
+}
+
+/*
+ * Fingerprint of what a snapshot refresh starts from: the settings that
+ * shape the tree and the bytes of the snapshot files.
+ */
+static int
+source_fingerprint( struct auth0_run *rn, const char *dir, char **conns )
+{
+	struct auth0_digest d;
+	char num[128];
+	int i, rc;
+
+	if ( auth0_digest_init( &d ) != AUTH0_OK )
+		return -1;
+	snprintf( num, sizeof( num ), "ranges %lu-%lu %lu-%lu", rn->rn_uid_lo,
+		rn->rn_uid_hi, rn->rn_gid_lo, rn->rn_gid_hi );
+	auth0_digest_attr( &d, num, (int)auth0_strv_len( conns ) );
+	for ( i = 0; conns && conns[i]; i++ )
+		auth0_digest_value( &d, conns[i], strlen( conns[i] ) );
+	auth0_digest_attr( &d, "rules", rn->rn_nrules );
+	for ( i = 0; i < rn->rn_nrules; i++ ) {
+		auth0_digest_value( &d, rn->rn_rules[i].mr_attr,
+			strlen( rn->rn_rules[i].mr_attr ) );
+		auth0_digest_value( &d, rn->rn_rules[i].mr_path,
+			strlen( rn->rn_rules[i].mr_path ) );
+	}
+	rc = auth0_snapdir_fingerprint( dir, &d );
+	auth0_digest_final( &d, rn->rn_fp );
+	rn->rn_fp_set = rc == AUTH0_OK;
+	return rn->rn_fp_set ? 0 : -1;
+}
+
+/*
+ * 1 when a snapshot refresh starts from exactly what the last clean one
+ * applied: the tree already holds it (only this module writes there), so
+ * there is nothing to parse or compare.  Not after a restart (the
+ * fingerprint lives in memory), and never with auth0-force-delete.
+ */
+static int
+source_unchanged( struct auth0_run *rn, const char *dir, char **conns )
+{
+	struct auth0_info *ai = rn->rn_ai;
+	int same;
+
+	if ( dir == NULL || *dir == '\0' || rn->rn_force ||
+			source_fingerprint( rn, dir, conns ) )
+		return 0;
+	auth0_refresh_phase( rn, 0 );
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	same = ai->ai_clean_fp_set &&
+		memcmp( ai->ai_clean_fp, rn->rn_fp, sizeof( rn->rn_fp ) ) == 0;
+	if ( same ) {
+		int ou;
+		for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+			rn->rn_st[ou].st_objects = ai->ai_last[ou].st_objects;
+			rn->rn_st[ou].st_unchanged = ai->ai_last[ou].st_objects;
+		}
+	}
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	if ( same )
+		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: the snapshot "
+			"and settings are those of the last refresh; nothing to "
+			"compare\n", rn->rn_mc.mc_suffix );
+	return rn->rn_same = same;
+}
+
+/* 1 when the run applied its whole source without an error. */
+static int
+run_clean( struct auth0_run *rn )
+{
+	int ou;
+
+	if ( rn->rn_err[0] || rn->rn_model.sn_failed ||
+			!rn->rn_model.sn_complete )
+		return 0;
+	for ( ou = 0; ou < AUTH0_OU_N; ou++ )
+		if ( rn->rn_st[ou].st_errors || rn->rn_st[ou].st_skipped )
+			return 0;
+	return 1;
 }
 
 static void
@@ -132,7 +275,11 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	int i;
 
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
-	if ( ai->ai_running ) {
+	if ( ai->ai_running || !ai->ai_sync ) {
+		/* auth0-sync turned off over cn=config: the task is parked */
+		if ( !ai->ai_sync )
+			Debug( LDAP_DEBUG_STATS, "auth0: %s: auth0-sync is off; "
+				"no refresh\n", ai->ai_nsuffix.bv_val );
 		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 		return -1;
 	}
@@ -148,6 +295,8 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	rn->rn_uid_lo = ai->ai_uid_lo;
 	rn->rn_uid_hi = ai->ai_uid_hi;
 	rn->rn_force = ai->ai_force_delete;
+	rn->rn_max_delete = ai->ai_max_delete;
+	rn->rn_max_delete_pct = ai->ai_max_delete_pct;
 	rn->rn_gid_lo = ai->ai_gid_lo;
 	rn->rn_gid_hi = ai->ai_gid_hi;
 	rn->rn_mc.mc_gid_default = (long)ai->ai_gid_lo;
@@ -157,10 +306,42 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 		rn->rn_rules[i].mr_attr = ch_strdup( ai->ai_rules[i].mr_attr );
 		rn->rn_rules[i].mr_path = ch_strdup( ai->ai_rules[i].mr_path );
 	}
+	rn->rn_retired = ai->ai_retired;
+	ai->ai_retired = NULL;
 	rn->rn_model.sn_rules = rn->rn_rules;
 	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
+}
+
+/*
+ * Gives the attributes of deleted auth0-map-attribute rules back to ai
+ * when this run did not get to remove their values (ai_mutex held).
+ */
+static void
+retired_return( struct auth0_info *ai, struct auth0_run *rn )
+{
+	int i, j, n = 0;
+
+	if ( rn->rn_retired == NULL )
+		return;
+	for ( ; ai->ai_retired && ai->ai_retired[n]; n++ )
+		;
+	for ( i = 0; rn->rn_retired[i]; i++ ) {
+		for ( j = 0; j < n; j++ )
+			if ( !strcasecmp( ai->ai_retired[j], rn->rn_retired[i] ) )
+				break;
+		if ( j < n ) {
+			ch_free( rn->rn_retired[i] );
+			continue;
+		}
+		ai->ai_retired = ch_realloc( ai->ai_retired,
+			( n + 2 ) * sizeof( char * ) );
+		ai->ai_retired[n++] = rn->rn_retired[i];
+		ai->ai_retired[n] = NULL;
+	}
+	ch_free( rn->rn_retired );
+	rn->rn_retired = NULL;
 }
 
 static void
@@ -182,11 +363,17 @@ run_finish( struct auth0_run *rn, int ok, int force )
 	ai->ai_api_total.as_tokens += rn->rn_api.as_tokens;
 	ai->ai_api_total.as_exports += rn->rn_api.as_exports;
 	ai->ai_last_cycles = rn->rn_model.sn_cycles;
+	if ( !rn->rn_same ) {
+		ai->ai_clean_fp_set = rn->rn_fp_set && run_clean( rn );
+		memcpy( ai->ai_clean_fp, rn->rn_fp, sizeof( ai->ai_clean_fp ) );
+	}
 	if ( ok ) {
 		ai->ai_last_success = slap_get_time();
 		if ( force )
 			ai->ai_force_delete = 0;
 	}
+	if ( !ok || rn->rn_st[AUTH0_OU_USERS].st_skipped )
+		retired_return( ai, rn );
 	snprintf( ai->ai_last_error, sizeof( ai->ai_last_error ), "%s",
 		rn->rn_err[0] ? rn->rn_err : rn->rn_res_err );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -197,6 +384,8 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 {
 	int errors;
 
+	if ( source_unchanged( rn, dir, conns ) )
+		return;
 	if ( run_fetch( rn, dir, conns ) )
 		return;
 	report_fallbacks( rn );
@@ -206,7 +395,9 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 			"containers of the imported tree" );
 		return;
 	}
+	auth0_refresh_phase( rn, 1 );
 	errors = auth0_sync_all( rn );
+	auth0_refresh_phase( rn, 3 );
 	if ( errors > 0 )
 		rn->rn_st[AUTH0_OU_USERS].st_errors += errors;
 }
@@ -238,6 +429,11 @@ log_outcome( struct auth0_run *rn, long ms )
 		"unchanged, %lu errors, %ld ms%s\n", rn->rn_mc.mc_suffix,
 		u->st_objects, u->st_adds, u->st_mods, u->st_renames, u->st_dels,
 		u->st_unchanged, u->st_errors, ms, more );
+	Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: refresh of %s took: "
+		"read %ld ms, model %ld ms, stored entries %ld ms, compare and "
+		"write %ld ms (of which %ld ms left to clients)\n",
+		rn->rn_mc.mc_suffix, rn->rn_phase_ms[0], rn->rn_phase_ms[1],
+		rn->rn_phase_ms[2], rn->rn_phase_ms[3], rn->rn_yield_ms );
 }
 
 /*
@@ -261,6 +457,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		return -1;
 	}
 	gettimeofday( &t0, NULL );
+	rn->rn_phase_t0 = t0;
 	op_init( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
@@ -283,6 +480,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
+	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
 	ch_free( conns );
@@ -297,14 +495,20 @@ refresh_task( void *ctx, void *arg )
 {
 	struct re_s *rtask = arg;
 	struct auth0_info *ai = rtask->arg;
+	int park;
 
 	auth0_refresh_run( ai, ctx );
+	/* read before rq_mutex: the config side takes ai_mutex first */
+	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	park = !ai->ai_sync;
+	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ldap_pvt_runqueue_isrunning( &slapd_rq, rtask ) )
 		ldap_pvt_runqueue_stoptask( &slapd_rq, rtask );
-	/* interval 0: imported at start only, the task waits to be woken */
+	/* interval 0: imported at start only, the task waits to be woken;
+	 * auth0-sync off: parked until it is turned on again */
 	ldap_pvt_runqueue_resched( &slapd_rq, rtask,
-		rtask->interval.tv_sec == 0 );
+		park || rtask->interval.tv_sec == 0 );
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 	return NULL;
 }
@@ -335,7 +539,11 @@ auth0_refresh_stop( struct auth0_info *ai )
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 }
 
-/* A new auth0-refresh-interval takes effect now (cn=config). */
+/*
+ * A new auth0-refresh-interval takes effect now: the next refresh is one
+ * interval from now (interval 0 or auth0-sync off: parked).  A running
+ * refresh reschedules itself when it ends.  Called with ai_mutex held.
+ */
 void
 auth0_refresh_reschedule( struct auth0_info *ai )
 {
@@ -344,17 +552,44 @@ auth0_refresh_reschedule( struct auth0_info *ai )
 		ai->ai_task->interval.tv_sec = ai->ai_refresh_interval;
 		if ( !ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) )
 			ldap_pvt_runqueue_resched( &slapd_rq, ai->ai_task,
-				ai->ai_refresh_interval == 0 );
+				!ai->ai_sync || ai->ai_refresh_interval == 0 );
 	}
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 }
 
-/* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow). */
+/*
+ * After a cn=config change of auth0-sync or auth0-refresh-interval
+ * (ai_mutex held, the database open): off parks the task, on from off
+ * refreshes at once (creating the task when slapd started with sync
+ * off), a new interval reschedules.  The task is never removed while
+ * the database is open, so a running refresh never loses it.
+ */
+void
+auth0_refresh_apply( struct auth0_info *ai )
+{
+	int turned_on = ai->ai_sync && !ai->ai_sync_applied;
+
+	ai->ai_sync_applied = ai->ai_sync;
+	if ( ai->ai_sync && ai->ai_task == NULL ) {
+		auth0_refresh_start( ai );	/* its first run is now */
+		slap_wake_listener();
+		return;
+	}
+	auth0_refresh_reschedule( ai );
+	if ( turned_on )
+		auth0_refresh_now( ai );
+}
+
+/* Runs the task as soon as the runqueue gets to it (olcAuth0RefreshNow);
+ * called with ai_mutex held. */
 void
 auth0_refresh_now( struct auth0_info *ai )
 {
 	time_t interval;
 
+	/* an admin asking for a refresh has often just granted a scope: the
+	 * cached tokens do not carry it (the caller holds ai_mutex) */
+	ai->ai_new_tokens = 1;
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ai->ai_task &&
 			!ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) ) {

@@ -3,7 +3,9 @@
  * A snapshot directory (snapdir.c) or the live APIs (api.h).  The API
  * session (tokens, the HTTP connection) lives across refreshes in
  * ai_session, so a token is reused until shortly before it expires; it is
- * rebuilt when the configuration it was made from changes.  Only the
+ * rebuilt, dropping its tokens, when anything it was made from changed
+ * over cn=config (domain, client id, secret, audiences, authz URL, CA
+ * file, timeout); a new request rate is taken over as it is.  Only the
  * refresh task touches the session, and never two refreshes run at once.
  */
 #include "portable.h"
@@ -105,25 +107,47 @@ session_new( char *strs[S_N], double rate, long timeout )
  * built from changed, else rebuilt (tokens of the old one are dropped).
  */
 static struct auth0_session *
-session_get( struct auth0_info *ai )
+session_get( struct auth0_info *ai, char *err )
 {
 	struct auth0_session *se = ai->ai_session;
+	const char *missing = NULL;
 	char *strs[S_N];
 	double rate, export_timeout;
 	long timeout;
-	int i, keep;
+	int i, keep, fresh;
 
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+	/* cn=config may have taken away what the API needs */
+	if ( ai->ai_domain == NULL )
+		missing = "no source configured (set auth0-snapshot-dir or "
+			"auth0-domain)";
+	else if ( ai->ai_client_id == NULL )
+		missing = "auth0-domain needs auth0-client-id";
+	else if ( ai->ai_secret == NULL )
+		missing = "auth0-domain needs auth0-client-secret-file";
+	if ( missing ) {
+		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+		snprintf( err, AUTH0_ERRLEN, "%s", missing );
+		return NULL;
+	}
 	wanted( ai, strs );
 	rate = ai->ai_rate;
 	timeout = ai->ai_timeout;
 	export_timeout = (double)ai->ai_export_timeout;
+	fresh = ai->ai_new_tokens;
+	ai->ai_new_tokens = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	if ( se && fresh ) {
+		auth0_token_drop( &se->se_api.ap_mgmt_token );
+		auth0_token_drop( &se->se_api.ap_authz_token );
+	}
 	keep = se && se->se_timeout == timeout;
 	for ( i = 0; keep && i < S_N; i++ )
 		keep = same( se->se_strs[i], strs[i] );
 	if ( keep ) {
+		/* auth0_api_init copied the settings: the copy spaces requests */
 		se->se_conf.ac_rate = rate;
+		se->se_api.ap_conf.ac_rate = rate;
 		se->se_api.ap_conf.ac_export_timeout = export_timeout;
 		for ( i = 0; i < S_N; i++ ) {
 			if ( strs[i] )
@@ -160,13 +184,15 @@ progress( void *arg, const char *what, unsigned long done,
 static int
 fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
 {
-	struct auth0_session *se = session_get( rn->rn_ai );
+	struct auth0_session *se = session_get( rn->rn_ai, rn->rn_err );
 	struct auth0_api_stats before;
 	int rc;
 
 	if ( se == NULL ) {
-		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot set up an "
-			"HTTPS client (libcurl)" );
+		if ( rn->rn_err[0] == '\0' )
+			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot set up "
+				"an HTTPS client (libcurl)" );
+		rn->rn_model.sn_failed |= AUTH0_RES_USERS;
 		return -1;
 	}
 	before = se->se_api.ap_stats;

@@ -68,6 +68,8 @@ struct index_ctx {
 	AttributeDescription	*ic_key;
 	AttributeDescription	*ic_number;	/* NULL when not numbered */
 	const char *const	*ic_attrs;
+	struct auth0_valcache	*ic_vc;
+	struct auth0_run	*ic_rn;
 };
 
 static void
@@ -94,7 +96,10 @@ index_entry( struct index_ctx *ic, Entry *e )
 		lutil_atoul( &sd->sd_number, a->a_vals[0].bv_val );
 	if ( sd->sd_number > ix->ix_max_number )
 		ix->ix_max_number = sd->sd_number;
-	auth0_apply_entry_digest( e, ic->ic_attrs, sd->sd_digest );
+	if ( sd->sd_number >= ix->ix_lo && sd->sd_number <= ix->ix_hi &&
+			sd->sd_number > ix->ix_max_in_range )
+		ix->ix_max_in_range = sd->sd_number;
+	auth0_apply_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
 	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
 		stored_free( sd );
 		ix->ix_err = 1;
@@ -106,8 +111,12 @@ index_entry( struct index_ctx *ic, Entry *e )
 static int
 index_cb( Operation *op, SlapReply *rs )
 {
-	if ( rs->sr_type == REP_SEARCH )
-		index_entry( op->o_callback->sc_private, rs->sr_entry );
+	struct index_ctx *ic = op->o_callback->sc_private;
+
+	if ( rs->sr_type == REP_SEARCH ) {
+		index_entry( ic, rs->sr_entry );
+		auth0_refresh_yield( ic->ic_rn );
+	}
 	return 0;
 }
 
@@ -124,7 +133,8 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	Operation *op = rn->rn_op;
 	slap_callback cb = { 0 };
 	SlapReply rs = { REP_RESULT };
-	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs };
+	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs,
+		rn->rn_vc, rn };
 	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
 	struct berval dn, ndn = BER_BVNULL;
 	const char *text;
@@ -181,6 +191,8 @@ auth0_sync_free( struct auth0_run *rn )
 		tdestroy( rn->rn_index[ou].ix_root, stored_free );
 		memset( &rn->rn_index[ou], 0, sizeof( rn->rn_index[ou] ) );
 	}
+	auth0_valcache_free( rn->rn_vc );
+	rn->rn_vc = NULL;
 }
 
 /*
@@ -195,20 +207,30 @@ next_number( unsigned long *next, unsigned long hi )
 	return (long)( *next )++;
 }
 
+/*
+ * The next number to hand out in [lo, hi].  The stored counter is the
+ * high-water mark of every number handed out; within the range it is
+ * followed, so no number is handed out twice.  After auth0-uid-range or
+ * auth0-gid-range moved (cn=config), allocation starts at the new low
+ * end, or above the highest number stored within the new range when the
+ * counter lies beyond it.  Numbers already stored never change.  *mark
+ * gets the stored counter, which is never lowered (sync_all).
+ */
 static void
 load_counter( struct auth0_run *rn, enum auth0_ou ou, const char *attr,
-	unsigned long lo, unsigned long hi, unsigned long max_stored,
-	unsigned long *next )
+	unsigned long lo, unsigned long hi, unsigned long max_in_range,
+	unsigned long *next, unsigned long *mark )
 {
 	char dn[SLAP_TEXT_BUFLEN];
 
-	*next = lo;
+	*mark = 0;
 	ou_dn( rn, ou, dn, sizeof( dn ) );
-	auth0_apply_get_counter( rn->rn_op, dn, attr, next );
-	if ( *next < lo )
+	auth0_apply_get_counter( rn->rn_op, dn, attr, mark );
+	*next = *mark;
+	if ( *next < lo || *next > hi + 1 )
 		*next = lo;
-	if ( max_stored >= *next && max_stored <= hi )
-		*next = max_stored + 1;
+	if ( max_in_range >= *next )
+		*next = max_in_range + 1;
 }
 
 /* Maps object idx of container ou into pe. */
@@ -361,6 +383,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
+		auth0_refresh_yield( rn );
 		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
 			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
 				"%lu users processed\n", rn->rn_mc.mc_suffix,
@@ -405,20 +428,19 @@ count_gone( struct auth0_run *rn, enum auth0_ou ou )
 static int
 delete_guard( struct auth0_run *rn, unsigned long ndel )
 {
-	struct auth0_info *ai = rn->rn_ai;
 	unsigned long stored = rn->rn_index[AUTH0_OU_USERS].ix_count;
-	unsigned long limit = ai->ai_max_delete;
+	unsigned long limit = rn->rn_max_delete;
 
 	if ( ndel == 0 || rn->rn_force )
 		return 0;
-	if ( ai->ai_max_delete_pct )
-		limit = stored * ai->ai_max_delete / 100;
+	if ( rn->rn_max_delete_pct )
+		limit = stored * rn->rn_max_delete / 100;
 	if ( ndel <= limit )
 		return 0;
 	snprintf( rn->rn_err, sizeof( rn->rn_err ), "refresh would delete "
 		"%lu of %lu users, more than auth0-max-delete %lu%s allows; "
-		"nothing written", ndel, stored, ai->ai_max_delete,
-		ai->ai_max_delete_pct ? "%" : "" );
+		"nothing written", ndel, stored, rn->rn_max_delete,
+		rn->rn_max_delete_pct ? "%" : "" );
 	return -1;
 }
 
@@ -441,7 +463,13 @@ sync_prepare( struct auth0_run *rn )
 	unsigned long maxgid;
 	int ou;
 
+	if ( rn->rn_vc == NULL )
+		rn->rn_vc = auth0_valcache_new();
 	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+		rn->rn_index[ou].ix_lo = ou == AUTH0_OU_USERS ? rn->rn_uid_lo :
+			rn->rn_gid_lo + 1;
+		rn->rn_index[ou].ix_hi = ou == AUTH0_OU_USERS ? rn->rn_uid_hi :
+			rn->rn_gid_hi;
 		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
 			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
 				"the stored entries under ou=%s", ous[ou].os_ou );
@@ -449,14 +477,15 @@ sync_prepare( struct auth0_run *rn )
 		}
 	}
 	load_counter( rn, AUTH0_OU_USERS, "auth0UidNumberNext", rn->rn_uid_lo,
-		rn->rn_uid_hi, rn->rn_index[AUTH0_OU_USERS].ix_max_number,
-		&rn->rn_next_uid );
+		rn->rn_uid_hi, rn->rn_index[AUTH0_OU_USERS].ix_max_in_range,
+		&rn->rn_next_uid, &rn->rn_uid_mark );
 	/* the first gid is every user's primary group: groups start after */
-	maxgid = rn->rn_index[AUTH0_OU_GROUP].ix_max_number;
-	if ( rn->rn_index[AUTH0_OU_ROLE].ix_max_number > maxgid )
-		maxgid = rn->rn_index[AUTH0_OU_ROLE].ix_max_number;
+	maxgid = rn->rn_index[AUTH0_OU_GROUP].ix_max_in_range;
+	if ( rn->rn_index[AUTH0_OU_ROLE].ix_max_in_range > maxgid )
+		maxgid = rn->rn_index[AUTH0_OU_ROLE].ix_max_in_range;
 	load_counter( rn, AUTH0_OU_GROUP, "auth0GidNumberNext",
-		rn->rn_gid_lo + 1, rn->rn_gid_hi, maxgid, &rn->rn_next_gid );
+		rn->rn_gid_lo + 1, rn->rn_gid_hi, maxgid, &rn->rn_next_gid,
+		&rn->rn_gid_mark );
 	return 0;
 }
 
@@ -496,9 +525,10 @@ auth0_sync_all( struct auth0_run *rn )
 
 	if ( sync_prepare( rn ) || deletable( rn, del ) )
 		return -1;
+	auth0_refresh_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
-	auth0_apply_begin( rn->rn_ai, rn->rn_op, &ap );
+	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
 			rn->rn_ai->ai_bindcache : NULL };
@@ -510,12 +540,13 @@ auth0_sync_all( struct auth0_run *rn )
 		if ( del[ou] )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
 	}
-	if ( rn->rn_next_uid != uid0 ) {
+	/* the counters only grow: a lower range leaves the mark as it is */
+	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {
 		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );
 		auth0_apply_set_counter( ap, dn, "auth0UidNumberNext",
 			rn->rn_next_uid );
 	}
-	if ( rn->rn_next_gid != gid0 ) {
+	if ( rn->rn_next_gid != gid0 && rn->rn_next_gid > rn->rn_gid_mark ) {
 		ou_dn( rn, AUTH0_OU_GROUP, dn, sizeof( dn ) );
 		auth0_apply_set_counter( ap, dn, "auth0GidNumberNext",
 			rn->rn_next_gid );

@@ -77,7 +77,7 @@ add_now( struct auth0_info *ai, Operation *op, struct auth0_entry *pe )
 	int errors;
 
 	auth0_map_entryuuid( pe->en_dn, uuid );
-	auth0_apply_begin( ai, op, &ap );
+	auth0_apply_begin( ai, op, NULL, &ap );
 	auth0_apply_add( ap, pe, uuid );
 	errors = auth0_apply_end( ap, 1 );
 	return errors ? -1 : 0;

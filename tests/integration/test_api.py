@@ -98,8 +98,11 @@ class SameAsSnapshot(ApiBase):
         self.assertGreater(int(m["auth0MonUsers"]), 40)
         self.assertEqual(st["rate_limited"], 0)
         self.assertIn("; api: %d requests" % st["total"], self.s.log_text())
-        # a second refresh reuses the cached tokens and writes nothing
-        r = self.s.refresh_now()
+        # a periodic refresh reuses the cached tokens and writes nothing
+        # (olcAuth0RefreshNow asks for new ones: test_api_faults)
+        n = len(self.s.refreshes())
+        self.s.config_set("olcAuth0RefreshInterval", "1")
+        r = self.s.wait_refresh(n + 1)
         self.assertEqual(r["added"] + r["modified"] + r["deleted"], 0)
         self.assertEqual(self.stats()["tokens_issued"], st["tokens_issued"])
 

@@ -142,6 +142,14 @@ class Faults(FaultBase):
         self.assertIn("read:roles", self.s.log_text())
         self.assertIn("roles", monitor(self.s)["auth0MonFailedResources"])
 
+    def test_refresh_now_after_a_granted_scope_uses_a_new_token(self):
+        self.test_roles_403_insufficient_scope_names_the_scope()
+        issued = self.sim.stats.snapshot()["tokens_issued"]
+        self.s.refresh_now(timeout=120)     # the admin granted read:roles
+        self.assertGreater(self.sim.stats.snapshot()["tokens_issued"], issued)
+        self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+
     def test_authz_502_groups_kept(self):
         groups = {dn: a for dn, a in self.before.items() if ",ou=groups," in dn}
         r, m = self.refresh_under([{"path_prefix": "/authz/api", "status": 502}])

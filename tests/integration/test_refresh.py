@@ -124,6 +124,18 @@ class DeleteGuard(Base):
         self.assertEqual(r["deleted"], len(before) - 3)
         self.assertEqual(len(ids(self.s)), 3)
 
+    def test_force_delete_read_at_start_is_ignored(self):
+        before = ids(self.s)
+        self.s.stop()
+        self.save(self.users[:3])
+        self.s.directives["auth0-force-delete"] = "TRUE"
+        self.s.write_conf()
+        self.s.start()
+        r = self.s.wait_refresh(2)
+        self.assertEqual(r["deleted"], 0)
+        self.assertIn("auth0-force-delete is ignored at start", self.s.log_text())
+        self.assertEqual(set(ids(self.s)), set(before))
+
     def test_raised_limit_allows(self):
         self.save(self.users[: len(self.users) // 2])
         self.s.config_set("olcAuth0MaxDelete", "60%")
@@ -164,3 +176,57 @@ class BadInput(Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+SKIP = "nothing to compare"
+
+
+class UnchangedSource(Base):
+    """A snapshot refresh that starts from what the last clean one applied
+    stops after fingerprinting the files; anything else compares in full."""
+
+    def skipped(self):
+        return self.s.log_text().count(SKIP)
+
+    def test_same_snapshot_skips_compare_and_writes_nothing(self):
+        before = ids(self.s)
+        r = self.s.refresh_now()
+        self.assertEqual(self.skipped(), 1)
+        self.assertEqual(r["unchanged"], len(before))
+        self.assertEqual(r["added"] + r["modified"] + r["renamed"] + r["deleted"], 0)
+        self.assertEqual(ids(self.s), before)
+
+    def test_changed_byte_compares_in_full(self):
+        self.s.refresh_now()
+        victim = next(u for u in self.users if u.get("name"))
+        victim["name"] += "."
+        self.save(self.users)
+        r = self.s.refresh_now()
+        self.assertEqual(self.skipped(), 1)        # only the first one
+        self.assertEqual(r["modified"], 1)
+        r = self.s.refresh_now()                   # now that change is applied
+        self.assertEqual(self.skipped(), 2)
+        self.assertEqual(r["modified"], 0)
+
+    def test_settings_and_force_compare_in_full(self):
+        self.s.config_set("olcAuth0UidRange", "20000-29999")
+        self.s.refresh_now()
+        self.assertEqual(self.skipped(), 0)
+        self.s.config_set("olcAuth0ForceDelete", "TRUE")
+        r = self.s.refresh_now()
+        self.assertEqual(self.skipped(), 0)
+        self.assertEqual(r["added"] + r["modified"] + r["deleted"], 0)
+
+    def test_after_restart_compares_in_full(self):
+        self.s.stop()
+        self.s.start()
+        r = self.s.wait_refresh(2)
+        self.assertEqual(self.skipped(), 0)
+        self.assertEqual(r["added"] + r["modified"] + r["deleted"], 0)
+
+    def test_unclean_run_is_not_trusted(self):
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write("{not json\n")
+        self.s.refresh_now()
+        self.s.refresh_now()            # the same bad file: compared again
+        self.assertEqual(self.skipped(), 0)

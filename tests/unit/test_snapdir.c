@@ -8,7 +8,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "model.h"
+#include "digest.h"
 
 static char warned[4096];
 
@@ -119,6 +122,60 @@ many_users_stream( void **state )
 	auth0_model_free( &m );
 }
 
+/* Writes dir/name with text (NULL: removes it). */
+static void
+put_file( const char *dir, const char *name, const char *text )
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf( path, sizeof( path ), "%s/%s", dir, name );
+	if ( text == NULL ) {
+		unlink( path );
+		return;
+	}
+	fp = fopen( path, "w" );
+	assert_non_null( fp );
+	fputs( text, fp );
+	fclose( fp );
+}
+
+static void
+fingerprint( const char *dir, unsigned char out[16] )
+{
+	struct auth0_digest d;
+
+	assert_int_equal( auth0_digest_init( &d ), AUTH0_OK );
+	assert_int_equal( auth0_snapdir_fingerprint( dir, &d ), AUTH0_OK );
+	auth0_digest_final( &d, out );
+}
+
+static void
+fingerprint_follows_every_file( void **state )
+{
+	char dir[] = "/tmp/auth0-fp-XXXXXX";
+	unsigned char a[16], b[16], c[16], e[16], f[16];
+
+	assert_non_null( mkdtemp( dir ) );
+	put_file( dir, "users.ndjson", "{\"user_id\":\"a\"}\n" );
+	fingerprint( dir, a );
+	fingerprint( dir, b );
+	assert_memory_equal( a, b, 16 );		/* stable */
+	put_file( dir, "users.ndjson", "{\"user_id\":\"b\"}\n" );
+	fingerprint( dir, c );
+	assert_memory_not_equal( a, c, 16 );		/* one byte */
+	put_file( dir, "roles.json", "" );
+	fingerprint( dir, e );
+	assert_memory_not_equal( c, e, 16 );		/* empty is not absent */
+	put_file( dir, "roles.json", NULL );
+	put_file( dir, "authz.json", "" );
+	fingerprint( dir, f );
+	assert_memory_not_equal( e, f, 16 );		/* which file counts */
+	put_file( dir, "authz.json", NULL );
+	put_file( dir, "users.ndjson", NULL );
+	rmdir( dir );
+}
+
 int
 main( void )
 {
@@ -128,6 +185,7 @@ main( void )
 		cmocka_unit_test( warnings_are_capped ),
 		cmocka_unit_test( missing_directory_is_an_io_error ),
 		cmocka_unit_test( many_users_stream ),
+		cmocka_unit_test( fingerprint_follows_every_file ),
 	};
 
 	return cmocka_run_group_tests( tests, NULL, NULL );
