@@ -332,7 +332,7 @@ class Examples(unittest.TestCase):
         self.assertEqual(got["conf"], got["ldif"])
 
     KEYS = re.compile(r"olcAuth0\w+|olcAccess|olcDbIndex|olcSecurity|olcRootDN|olcRootPW|olcSuffix|"
-                      r"olcDbMaxSize|olcTLS\w+|olcModuleLoad|olcDatabase|olcOverlay", re.I)
+                      r"olcDbMaxSize|olcLimits|olcTLS\w+|olcModuleLoad|olcDatabase|olcOverlay", re.I)
     # what slaptest writes out although the example leaves it at its default
     DEFAULTS = {"olcAuth0BindConnections": ["8"], "olcAuth0BindOtpSeparator": [","],
                 "olcAuth0Sync": ["TRUE"], "olcTLSVerifyClient": ["never"]}
