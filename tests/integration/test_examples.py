@@ -355,7 +355,7 @@ class Examples(unittest.TestCase):
             v = re.sub(r"\s+", " ", re.sub(r"^\{\d+\}", "", v)).strip()
             if k == "olcModuleLoad":
                 v = os.path.basename(v)
-            if k == "olcAccess":
+            if k in ("olcAccess", "olcLimits"):
                 v = v.replace("dn.exact=", "dn.base=").lower()
             if k == "olcDbIndex":
                 names, _, kinds = v.partition(" ")
