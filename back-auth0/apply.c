@@ -2,16 +2,19 @@
 /*
  * Writes go through internal operations on the database's frontend view,
  * so every overlay on the database (syncprov, accesslog) sees them, as
- * rootdn on the refresh task's fake connection.  They are queued and run
- * in batches of ai_batch, each batch one back-mdb transaction (bi_op_txn):
- * one sync per batch, and a crash never leaves half a batch.  When a write
- * in a batch fails, the batch is rolled back and replayed one write at a
- * time, so a single bad entry costs only itself.
- * Runs in the refresh task's thread only.
+ * rootdn on a fake connection.  They are queued and run in batches of
+ * ai_batch writes (or AUTH0_BATCH_VALUES values), each batch one back-mdb
+ * transaction (bi_op_txn): one sync per batch, and a crash never leaves
+ * half a batch.  When a write in a batch fails, the batch is rolled back
+ * and replayed one write at a time, so a single bad entry costs only
+ * itself.  The refresh task's thread builds the next batch while a pool
+ * task writes the previous one (see struct auth0_apply).
  */
 #include "portable.h"
 
 #include <ac/string.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "back-auth0.h"
 #include "digest.h"
@@ -24,16 +27,35 @@ struct auth0_write {
 	struct berval	wr_newrdn, wr_nnewrdn;	/* modrdn */
 };
 
+/* The writes of one transaction. */
+struct auth0_batch {
+	struct auth0_write	*ba_q;
+	int			ba_nq;
+	unsigned long		ba_nvals;	/* values held by the queue */
+};
+
+/* The state of ap_run. */
+enum { W_IDLE, W_QUEUED, W_RUNNING };
+
+/*
+ * Two batches: one filled by the refresh thread while a pool thread writes
+ * the other, so building entries and back-mdb's writes overlap (as slapadd
+ * parses while it writes).  Batches are written strictly in order.
+ */
 struct auth0_apply {
 	struct auth0_info	*ap_ai;
 	Operation		*ap_op;
 	OpExtra			ap_mark;	/* "our own write" (readonly.c) */
 	struct auth0_valcache	*ap_vc;
 	int			ap_own_vc;	/* else the run's */
-	struct auth0_write	*ap_q;
-	int			ap_nq;
-	unsigned long		ap_nvals;	/* values held by the queue */
-	unsigned long		ap_errors;
+	struct auth0_batch	ap_fill;	/* being queued */
+	struct auth0_batch	ap_run;		/* being written */
+	int			ap_state;	/* of ap_run, under ap_mutex */
+	void			*ap_cookie;	/* its pool task, while queued */
+	unsigned long		ap_errors;	/* writes that failed */
+	unsigned long		ap_perrors;	/* entries not even queued */
+	pthread_mutex_t		ap_mutex;
+	pthread_cond_t		ap_cond;
 };
 
 static int
@@ -56,7 +78,10 @@ auth0_apply_begin( struct auth0_info *ai, Operation *op,
 		ap->ap_vc = auth0_valcache_new();
 		ap->ap_own_vc = 1;
 	}
-	ap->ap_q = ch_calloc( ai->ai_batch, sizeof( *ap->ap_q ) );
+	ap->ap_fill.ba_q = ch_calloc( ai->ai_batch, sizeof( struct auth0_write ) );
+	ap->ap_run.ba_q = ch_calloc( ai->ai_batch, sizeof( struct auth0_write ) );
+	pthread_mutex_init( &ap->ap_mutex, NULL );
+	pthread_cond_init( &ap->ap_cond, NULL );
 	auth0_readonly_mark( op, &ap->ap_mark );
 	*app = ap;
 	return 0;
@@ -78,10 +103,8 @@ write_free( struct auth0_write *w )
 
 /* Resets the parts of the reused Operation that one write sets. */
 static void
-op_prepare( struct auth0_apply *ap, struct auth0_write *w,
-	slap_callback *cb )
+op_prepare( Operation *op, struct auth0_write *w, slap_callback *cb )
 {
-	Operation *op = ap->ap_op;
 	BackendDB *be = op->o_bd;
 
 	op->o_tag = w->wr_type;
@@ -171,13 +194,12 @@ exec_add( Operation *op, SlapReply *rs, struct auth0_write *w )
 
 /* Runs one queued write; returns its LDAP result code. */
 static int
-write_exec( struct auth0_apply *ap, struct auth0_write *w )
+write_exec( Operation *op, struct auth0_write *w )
 {
-	Operation *op = ap->ap_op;
 	SlapReply rs = { REP_RESULT };
 	slap_callback cb;
 
-	op_prepare( ap, w, &cb );
+	op_prepare( op, w, &cb );
 	op->o_callback = &cb;
 	switch ( w->wr_type ) {
 	case LDAP_REQ_ADD:
@@ -205,57 +227,152 @@ write_exec( struct auth0_apply *ap, struct auth0_write *w )
 }
 
 static int
-txn_call( struct auth0_apply *ap, int what, OpExtra **txn )
+txn_call( slap_overinst *on, Operation *op, int what, OpExtra **txn )
 {
-	slap_overinst *on = ap->ap_ai->ai_on;
-	Operation *op = ap->ap_op;
-
 	/* the transaction's OpExtra must not outlive it on our op */
 	if ( what != SLAP_TXN_BEGIN && *txn )
 		LDAP_SLIST_REMOVE( &op->o_extra, *txn, OpExtra, oe_next );
 	return on->on_info->oi_orig->bi_op_txn( op, what, txn );
 }
 
-/* Runs the queue in one transaction; replays it write by write on error. */
-static int
-apply_flush( struct auth0_apply *ap )
+/*
+ * Writes batch ba in one transaction, replayed write by write on error,
+ * and empties it.  Returns the writes that failed.
+ */
+static unsigned long
+batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 {
 	OpExtra *txn = NULL;
+	unsigned long errors = 0;
 	int i, failed = 0;
 
-	if ( ap->ap_nq == 0 )
-		return 0;
-	if ( txn_call( ap, SLAP_TXN_BEGIN, &txn ) != 0 ) {
+	if ( txn_call( on, op, SLAP_TXN_BEGIN, &txn ) != 0 ) {
 		failed = 1;
 		txn = NULL;
 	}
-	for ( i = 0; i < ap->ap_nq && !failed; i++ )
-		failed = write_exec( ap, &ap->ap_q[i] ) != LDAP_SUCCESS;
+	for ( i = 0; i < ba->ba_nq && !failed; i++ )
+		failed = write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS;
 	if ( txn && failed )
-		txn_call( ap, SLAP_TXN_ABORT, &txn );
-	else if ( txn && txn_call( ap, SLAP_TXN_COMMIT, &txn ) != 0 )
+		txn_call( on, op, SLAP_TXN_ABORT, &txn );
+	else if ( txn && txn_call( on, op, SLAP_TXN_COMMIT, &txn ) != 0 )
 		failed = 1;
 	if ( failed ) {
 		Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
-			"replaying one by one\n", ap->ap_nq );
-		for ( i = 0; i < ap->ap_nq; i++ )
-			if ( write_exec( ap, &ap->ap_q[i] ) != LDAP_SUCCESS )
-				ap->ap_errors++;
+			"replaying one by one\n", ba->ba_nq );
+		for ( i = 0; i < ba->ba_nq; i++ )
+			if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
+				errors++;
 	}
-	for ( i = 0; i < ap->ap_nq; i++ )
-		write_free( &ap->ap_q[i] );
-	ap->ap_nq = 0;
-	ap->ap_nvals = 0;
-	return 0;
+	for ( i = 0; i < ba->ba_nq; i++ )
+		write_free( &ba->ba_q[i] );
+	ba->ba_nq = 0;
+	ba->ba_nvals = 0;
+	return errors;
+}
+
+/* Writes ap_run in this thread with op; ap_state is W_RUNNING. */
+static void
+run_batch( struct auth0_apply *ap, Operation *op )
+{
+	unsigned long errors = batch_write( ap->ap_ai->ai_on, op, &ap->ap_run );
+
+	pthread_mutex_lock( &ap->ap_mutex );
+	ap->ap_errors += errors;
+	ap->ap_state = W_IDLE;
+	__atomic_store_n( &ap->ap_ai->ai_writers, 0, __ATOMIC_RELAXED );
+	pthread_cond_broadcast( &ap->ap_cond );
+	pthread_mutex_unlock( &ap->ap_mutex );
+}
+
+/* The pool task writing ap_run, on an operation of its own thread. */
+static void *
+writer_task( void *ctx, void *arg )
+{
+	struct auth0_apply *ap = arg;
+	Connection conn = { 0 };
+	OperationBuffer opbuf;
+	Operation *op;
+	OpExtra mark;
+
+	pthread_mutex_lock( &ap->ap_mutex );
+	if ( ap->ap_state != W_QUEUED ) {	/* taken back: see writer_wait */
+		pthread_mutex_unlock( &ap->ap_mutex );
+		return NULL;
+	}
+	ap->ap_state = W_RUNNING;
+	pthread_mutex_unlock( &ap->ap_mutex );
+	auth0_refresh_op( ap->ap_ai, &conn, &opbuf, ctx, &op );
+	auth0_readonly_mark( op, &mark );
+	run_batch( ap, op );
+	auth0_readonly_unmark( op, &mark );
+	return NULL;
+}
+
+/*
+ * Waits until ap_run is written.  A task the pool has not started yet
+ * (all threads busy, or paused for a cn=config change, which waits for
+ * this refresh thread) is taken back and written here instead: waiting
+ * for it could wait for ever.
+ */
+static void
+writer_wait( struct auth0_apply *ap )
+{
+	struct timespec ts;
+
+	pthread_mutex_lock( &ap->ap_mutex );
+	while ( ap->ap_state != W_IDLE ) {
+		if ( ap->ap_state == W_QUEUED &&
+				ldap_pvt_thread_pool_retract( ap->ap_cookie ) == 1 ) {
+			ap->ap_state = W_RUNNING;
+			pthread_mutex_unlock( &ap->ap_mutex );
+			run_batch( ap, ap->ap_op );
+			pthread_mutex_lock( &ap->ap_mutex );
+			continue;
+		}
+		clock_gettime( CLOCK_REALTIME, &ts );
+		ts.tv_nsec += 50 * 1000000L;
+		if ( ts.tv_nsec >= 1000000000L ) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait( &ap->ap_cond, &ap->ap_mutex, &ts );
+	}
+	pthread_mutex_unlock( &ap->ap_mutex );
+}
+
+/* Hands the filled batch to a writer task once the previous one is done. */
+static void
+apply_flush( struct auth0_apply *ap )
+{
+	struct auth0_batch tmp;
+
+	if ( ap->ap_fill.ba_nq == 0 )
+		return;
+	writer_wait( ap );
+	tmp = ap->ap_run;
+	ap->ap_run = ap->ap_fill;
+	ap->ap_fill = tmp;
+	pthread_mutex_lock( &ap->ap_mutex );
+	ap->ap_state = W_QUEUED;
+	/* a task of ours, not a client: auth0_refresh_yield discounts it */
+	__atomic_store_n( &ap->ap_ai->ai_writers, 1, __ATOMIC_RELAXED );
+	if ( ldap_pvt_thread_pool_submit2( &connection_pool, writer_task, ap,
+			&ap->ap_cookie ) != 0 ) {
+		ap->ap_state = W_RUNNING;	/* no task: write it here */
+		pthread_mutex_unlock( &ap->ap_mutex );
+		run_batch( ap, ap->ap_op );
+		return;
+	}
+	pthread_mutex_unlock( &ap->ap_mutex );
 }
 
 static struct auth0_write *
 queue_next( struct auth0_apply *ap )
 {
-	if ( ap->ap_nq == ap->ap_ai->ai_batch ||
-			ap->ap_nvals >= AUTH0_BATCH_VALUES )
+	if ( ap->ap_fill.ba_nq == ap->ap_ai->ai_batch ||
+			ap->ap_fill.ba_nvals >= AUTH0_BATCH_VALUES )
 		apply_flush( ap );
-	return &ap->ap_q[ap->ap_nq++];
+	return &ap->ap_fill.ba_q[ap->ap_fill.ba_nq++];
 }
 
 /* Commits (or drops) what is queued and frees ap; returns errors seen. */
@@ -266,13 +383,17 @@ auth0_apply_end( struct auth0_apply *ap, int commit )
 
 	if ( commit )
 		apply_flush( ap );
-	for ( i = 0; i < ap->ap_nq; i++ )
-		write_free( &ap->ap_q[i] );
-	errors = (int)ap->ap_errors;
+	writer_wait( ap );
+	for ( i = 0; i < ap->ap_fill.ba_nq; i++ )
+		write_free( &ap->ap_fill.ba_q[i] );
+	errors = (int)( ap->ap_errors + ap->ap_perrors );
 	auth0_readonly_unmark( ap->ap_op, &ap->ap_mark );
 	if ( ap->ap_own_vc )
 		auth0_valcache_free( ap->ap_vc );
-	ch_free( ap->ap_q );
+	pthread_cond_destroy( &ap->ap_cond );
+	pthread_mutex_destroy( &ap->ap_mutex );
+	ch_free( ap->ap_fill.ba_q );
+	ch_free( ap->ap_run.ba_q );
 	ch_free( ap );
 	return errors;
 }
@@ -447,7 +568,7 @@ auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
 	unsigned long n = 0;
 
 	if ( e == NULL ) {
-		ap->ap_errors++;
+		ap->ap_perrors++;
 		return -1;
 	}
 	for ( a = e->e_attrs; a; a = a->a_next )
@@ -457,7 +578,7 @@ auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
 	ber_dupbv( &w->wr_dn, &e->e_name );
 	ber_dupbv( &w->wr_ndn, &e->e_nname );
 	w->wr_entry = e;
-	ap->ap_nvals += n;
+	ap->ap_fill.ba_nvals += n;
 	return 0;
 }
 
@@ -567,14 +688,14 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 			e == NULL ) {
 		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
 			"it\n", ndn->bv_val );
-		ap->ap_errors++;
+		ap->ap_perrors++;
 		return -1;
 	}
 	mods = mods_for( ap->ap_vc, e, want, managed );
 	be_entry_release_r( op, e );
 	if ( rename && queue_rename( ap, ndn, want ) != 0 ) {
 		slap_mods_free( mods, 1 );
-		ap->ap_errors++;
+		ap->ap_perrors++;
 		return -1;
 	}
 	if ( mods == NULL )
@@ -589,7 +710,7 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 	}
 	w->wr_mods = mods;
 	for ( ; mods; mods = mods->sml_next )
-		ap->ap_nvals += mods->sml_numvals;
+		ap->ap_fill.ba_nvals += mods->sml_numvals;
 	return 1;
 }
 

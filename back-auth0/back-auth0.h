@@ -21,7 +21,7 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_GID_LO		100000
 #define AUTH0_DEFAULT_GID_HI		199999
 #define AUTH0_DEFAULT_MAX_DELETE	10	/* percent of users */
-#define AUTH0_DEFAULT_BATCH		256	/* writes per transaction */
+#define AUTH0_DEFAULT_BATCH		512	/* writes per transaction */
 /* ... and a transaction ends after this many values (big groups) */
 #define AUTH0_BATCH_VALUES		65536UL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"
@@ -148,6 +148,7 @@ struct auth0_info {
 	unsigned char		ai_clean_fp[16];	/* source of the last */
 	int			ai_clean_fp_set;	/* clean snapshot run */
 	int			ai_new_tokens;	/* refresh-now: ask anew */
+	int			ai_writers;	/* a writer task queued or running */
 	unsigned long		ai_last_cycles;
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */

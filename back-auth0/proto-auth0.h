@@ -71,6 +71,8 @@ void auth0_readonly_unmark( Operation *op, OpExtra *oex );
 /* refresh.c */
 void auth0_refresh_phase( struct auth0_run *rn, int phase );
 void auth0_refresh_yield( struct auth0_run *rn );
+void auth0_refresh_op( struct auth0_info *ai, Connection *conn,
+	OperationBuffer *opbuf, void *ctx, Operation **opp );
 
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );

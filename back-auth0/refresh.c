@@ -74,7 +74,10 @@ auth0_refresh_yield( struct auth0_run *rn )
 		LDAP_PVT_THREAD_POOL_PARAM_ACTIVE, &active );
 	ldap_pvt_thread_pool_query( &connection_pool,
 		LDAP_PVT_THREAD_POOL_PARAM_PENDING, &pending );
-	if ( active > 1 || pending > 0 ) {	/* this thread is one of them */
+	/* this thread is one of them, and so is its writer task (apply.c),
+	 * queued or running */
+	if ( active + pending - 1 -
+			__atomic_load_n( &rn->rn_ai->ai_writers, __ATOMIC_RELAXED ) > 0 ) {
 		us = us < 100000 ? 2 * us : 200000;
 		usleep( (useconds_t)us );
 		rn->rn_yield_ms += us / 1000;
@@ -253,9 +256,10 @@ run_clean( struct auth0_run *rn )
 	return 1;
 }
 
-static void
-op_init( struct auth0_info *ai, Connection *conn, OperationBuffer *opbuf,
-	void *ctx, Operation **opp )
+/* An internal operation on the database, as its rootdn, for thread ctx. */
+void
+auth0_refresh_op( struct auth0_info *ai, Connection *conn,
+	OperationBuffer *opbuf, void *ctx, Operation **opp )
 {
 	Operation *op;
 
@@ -458,7 +462,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	gettimeofday( &t0, NULL );
 	rn->rn_phase_t0 = t0;
-	op_init( ai, &conn, &opbuf, ctx, &rn->rn_op );
+	auth0_refresh_op( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
 	rn->rn_mc.mc_shell = AUTH0_DEFAULT_SHELL;

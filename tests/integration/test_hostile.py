@@ -47,11 +47,11 @@ class KillDuringImport(unittest.TestCase):
             self.s.logf.close()
             counts.append(self.slapcat_count())     # slapcat works on what is there
         # batches are transactions: the users stored are whole batches of
-        # 256 writes, never half of one
+        # 512 writes (AUTH0_DEFAULT_BATCH), never half of one
         users = counts
         self.assertTrue(any(0 < u < self.USERS for u in users), "no kill landed mid-import: %s" % counts)
         for u in users:
-            self.assertTrue(u % 256 == 0 or u == self.USERS, counts)
+            self.assertTrue(u % 512 == 0 or u == self.USERS, counts)
         self.s.start()
         r = self.s.wait_refresh(len(self.s.refreshes()) + 1, timeout=300)
         self.assertEqual(r["errors"], 0)
