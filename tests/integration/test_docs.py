@@ -103,7 +103,7 @@ def tls_conn(url, starttls=False):
     return c
 
 
-SERVICE = "cn=ldap-reader,ou=services," + SUFFIX
+SERVICE = "cn=reader,ou=services," + SUFFIX
 SERVICE_PW = "reader-secret"
 
 
@@ -138,7 +138,7 @@ class DeployGuide(unittest.TestCase):
         admin.simple_bind_s(ROOTDN, ROOTPW)
         admin.add_s("ou=services," + SUFFIX, [("objectClass", [b"organizationalUnit"]), ("ou", [b"services"])])
         admin.add_s(SERVICE, [("objectClass", [b"organizationalRole", b"simpleSecurityObject"]),
-                              ("cn", [b"ldap-reader"]), ("userPassword", [SERVICE_PW.encode()])])
+                              ("cn", [b"reader"]), ("userPassword", [SERVICE_PW.encode()])])
         people = {a["auth0UserId"][0].decode(): dn for dn, a in
                   admin.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL, "(objectClass=auth0User)",
                                  ["auth0UserId"])}
@@ -150,7 +150,7 @@ class DeployGuide(unittest.TestCase):
         self.assertEqual(len(res), 1)
         self.assertEqual(res[0][1]["mail"], [b"jane.doe@example.com"])
         self.assertIn("memberOf", res[0][1])
-        res = svc.search_s("ou=services," + SUFFIX, ldap.SCOPE_SUBTREE, "(cn=ldap-reader)", ["userPassword"])
+        res = svc.search_s("ou=services," + SUFFIX, ldap.SCOPE_SUBTREE, "(cn=reader)", ["userPassword"])
         self.assertNotIn("userPassword", res[0][1])
         svc.unbind_s()
         uid, pw = plain_user()
