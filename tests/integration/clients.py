@@ -18,6 +18,7 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import unittest
 
 import ldap
 
@@ -148,6 +149,25 @@ class Server:
 
 
 # --- private mount namespaces ---------------------------------------------
+class ServerCase(unittest.TestCase):
+    """A Server for the whole class; the class's run_clients() runs the real
+    client against it once, and the tests read what it printed."""
+    NAME = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(cls.NAME)
+        try:
+            cls.run_clients()
+        except Exception:
+            cls.srv.close(ok=False)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+
 def need(*programs):
     """Absolute paths of the programs; fails (never skips) when one is missing:
     scripts/setup installs them."""

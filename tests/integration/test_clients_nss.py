@@ -55,20 +55,13 @@ def group_names(gids_or_names):
     return {g for g in gids_or_names if isinstance(g, str)}
 
 
-class Nslcd(unittest.TestCase):
+class Nslcd(clients.ServerCase):
+    NAME = "nslcd"
+
     @classmethod
     def setUpClass(cls):
         cls.nslcd, cls.getent, cls.id_, cls.pamtester = clients.need("nslcd", "getent", "id", "pamtester")
-        cls.srv = clients.Server("nslcd")
-        try:
-            cls.run_clients()
-        except Exception:
-            cls.srv.close(ok=False)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.close()
+        super().setUpClass()
 
     @classmethod
     def run_clients(cls):

@@ -25,21 +25,14 @@ GROUPS = ("Acme Corp", "Engineering", "Platform", "SRE", "On-Call", "Data", "Web
 GOOGLE = "google-oauth2|100123699147624185240"      # aisha.bello@gmail.com: no password at Auth0
 
 
-class Sssd(unittest.TestCase):
+class Sssd(clients.ServerCase):
+    NAME = "sssd"
+
     @classmethod
     def setUpClass(cls):
         cls.sssd, cls.getent, cls.id_, cls.pamtester = clients.need("sssd", "getent", "id", "pamtester")
         assert glob.glob("/usr/lib/*/sssd/libsss_ldap.so"), "sssd-ldap is not installed (scripts/setup installs it)"
-        cls.srv = clients.Server("sssd")
-        try:
-            cls.run_clients()
-        except Exception:
-            cls.srv.close(ok=False)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.close()
+        super().setUpClass()
 
     @classmethod
     def run_clients(cls):

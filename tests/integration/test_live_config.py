@@ -13,30 +13,12 @@ import unittest
 import ldap
 
 import harness
-from harness import (PEOPLE, SAMPLE, Slapd, api_directives, monitor_attrs, read_ndjson, simulator,
+from harness import (SAMPLE, Slapd, api_directives, monitor_attrs, read_ndjson, simulator,
                      write_ndjson)
+from test_bind import SECRETS, plain_user   # the sample's users and passwords
 
 TOKEN = "POST /oauth/token"
 OTHER_CLIENT, OTHER_SECRET = "other-client", "other-secret"
-
-
-def load_secrets():
-    with open(os.path.join(SAMPLE, "sim-users.json"), encoding="utf-8") as f:
-        return json.load(f)
-
-
-SECRETS = load_secrets()
-USERS = {u["user_id"]: u for u in read_ndjson(os.path.join(SAMPLE, "users.ndjson"))}
-
-
-def plain_user():
-    """(user_id, password) of a database user without MFA or other twist."""
-    for uid, sec in sorted(SECRETS.items()):
-        u = USERS.get(uid)
-        if (u and uid.startswith("auth0|") and set(sec) == {"password"} and not u.get("blocked")
-                and u.get("email", "").isascii() and u.get("username", "x").isalnum()):
-            return uid, sec["password"]
-    raise AssertionError("no plain user in the sample")
 
 
 def mfa_user():
