@@ -21,6 +21,7 @@ import ldap
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SLAPD = os.environ.get("AUTH0_SLAPD", "/usr/sbin/slapd")
 SANITIZED = bool(os.environ.get("AUTH0_PRELOAD"))
+PLAIN_MODULE = os.path.join(TOP, "_build/obj/back-auth0/.libs/back_auth0.so")
 SLAPTEST = os.environ.get("AUTH0_SLAPTEST", "/usr/sbin/slaptest")
 MODULE = os.environ.get(
     "AUTH0_MODULE", os.path.join(TOP, "_build/obj/back-auth0/.libs/back_auth0.so"))
@@ -130,6 +131,19 @@ class Slapd:
             for v in vals:
                 lines.append("%s %s" % (key, v))   # quote in the value where needed
         return "\n".join(lines) + "\n"
+
+    def tool_conf(self):
+        """The configuration for slapcat, slaptest and slapadd.  Under
+        scripts/check --sanitize these load the module built without the
+        sanitizers: the ASan runtime must come first in a process, and at
+        exit libp11-kit's destructor can hang before stdout is flushed."""
+        if not (SANITIZED and os.path.exists(PLAIN_MODULE)):
+            return self.conf
+        path = os.path.join(self.dir, "tools.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.conf_text().replace("moduleload %s\n" % self.module,
+                                             "moduleload %s\n" % PLAIN_MODULE))
+        return path
 
     def write_conf(self):
         with open(self.conf, "w", encoding="utf-8") as f:

@@ -144,7 +144,7 @@ class ConfigBackend(unittest.TestCase):
             s.stop()
             s.confdir = os.path.join(s.dir, "slapd.d")
             os.makedirs(s.confdir)
-            p = subprocess.run([SLAPTEST, "-f", s.conf, "-F", s.confdir],
+            p = subprocess.run([SLAPTEST, "-f", s.tool_conf(), "-F", s.confdir],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.assertEqual(p.returncode, 0, p.stdout.decode())
             out = subprocess.run(["grep", "-rl", "olcAuth0Connection", s.confdir],

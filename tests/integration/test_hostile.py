@@ -31,7 +31,7 @@ class KillDuringImport(unittest.TestCase):
         shutil.rmtree(self.gen, ignore_errors=True)
 
     def slapcat_count(self):
-        p = subprocess.run(["slapcat", "-f", self.s.conf, "-b", SUFFIX, "-a", "(objectClass=auth0User)"],
+        p = subprocess.run(["slapcat", "-f", self.s.tool_conf(), "-b", SUFFIX, "-a", "(objectClass=auth0User)"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         return p.stdout.count(b"\ndn: ") + p.stdout.startswith(b"dn: ")
