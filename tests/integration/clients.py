@@ -167,6 +167,34 @@ class ServerCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.close()
 
+    @classmethod
+    def run_script(cls, script, steps, binds):
+        """Runs script (which starts the daemon as $pid), then each (name,
+        command) of steps, in a private mount namespace with binds; keeps
+        the output by section in cls.out and the logins it made."""
+        script = list(script)
+        for name, cmd in steps:
+            script += ["echo '=== %s'" % name, "{ %s; } 2>&1" % cmd]
+        script += ["kill $pid", "wait $pid"]
+        cls.logins_before = cls.logins()
+        rc, out, err = isolated("\n".join(script), binds)
+        cls.logins_after = cls.logins()
+        if rc not in (0, 143):
+            raise AssertionError("namespace script exited %d:\n%s\n%s" % (rc, out, err))
+        cls.out = sections(out)
+        cls.probe = json.loads(cls.out["probe"])
+
+    @classmethod
+    def logins(cls):
+        """Password logins the simulator has answered so far."""
+        return cls.srv.sim.stats.snapshot()["requests"].get("POST /oauth/token", 0)
+
+    def passwd_line(self, user_id):
+        s = self.srv
+        return "%s:*:%s:%s:%s:%s:%s" % (s.uid(user_id), s.attr(user_id, "uidNumber"), s.attr(user_id, "gidNumber"),
+                                        s.attr(user_id, "cn"), s.attr(user_id, "homeDirectory"),
+                                        s.attr(user_id, "loginShell"))
+
 
 def need(*programs):
     """Absolute paths of the programs; fails (never skips) when one is missing:

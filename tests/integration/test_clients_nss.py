@@ -6,7 +6,6 @@ over /run (nslcd's socket directory /run/nslcd lives there, and no host
 nscd or nslcd is reachable) and bind mounts over /etc/nslcd.conf,
 /etc/nsswitch.conf and /etc/pam.d, so the host's NSS and PAM are never
 touched.  The script runs once per class; the tests read its output."""
-import json
 import os
 import re
 import shlex
@@ -112,32 +111,12 @@ class Nslcd(clients.ServerCase):
             "for i in $(seq 100); do [ -S /run/nslcd/socket ] && break; sleep 0.1; done",
             "[ -S /run/nslcd/socket ] || { echo 'nslcd did not start' >&2; cat %s/nslcd.log >&2; exit 3; }" % q(d),
         ]
-        for name, cmd in steps:
-            script += ["echo '=== %s'" % name, "{ %s; } 2>&1" % cmd]
-        script += ["kill $pid", "wait $pid"]
-        cls.logins_before = cls.logins()
-        rc, out, err = clients.isolated(
-            "\n".join(script),
-            [(os.path.join(d, "nslcd.conf"), "/etc/nslcd.conf"),
-             (os.path.join(d, "nsswitch.conf"), "/etc/nsswitch.conf"),
-             (os.path.join(d, "pam.d"), "/etc/pam.d")])
-        cls.logins_after = cls.logins()
-        if rc not in (0, 143):
-            raise AssertionError("namespace script exited %d:\n%s\n%s" % (rc, out, err))
-        cls.out = clients.sections(out)
-        cls.probe = json.loads(cls.out["probe"])
+        cls.run_script(script, steps,
+                       [(os.path.join(d, "nslcd.conf"), "/etc/nslcd.conf"),
+                        (os.path.join(d, "nsswitch.conf"), "/etc/nsswitch.conf"),
+                        (os.path.join(d, "pam.d"), "/etc/pam.d")])
         with open(os.path.join(d, "nslcd.log"), encoding="utf-8", errors="replace") as f:
             cls.nslcd_log = f.read()
-
-    @classmethod
-    def logins(cls):
-        return cls.srv.sim.stats.snapshot()["requests"].get("POST /oauth/token", 0)
-
-    def passwd_line(self, user_id):
-        s = self.srv
-        return "%s:*:%s:%s:%s:%s:%s" % (s.uid(user_id), s.attr(user_id, "uidNumber"), s.attr(user_id, "gidNumber"),
-                                        s.attr(user_id, "cn"), s.attr(user_id, "homeDirectory"),
-                                        s.attr(user_id, "loginShell"))
 
     # --- passwd ----------------------------------------------------------
     def test_passwd_by_name_and_number(self):

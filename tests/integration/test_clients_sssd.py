@@ -9,7 +9,6 @@ cache that libnss_sss reads, so no host cache can answer),
 /etc/nsswitch.conf and /etc/pam.d.  sssd runs in the foreground (-i) and
 logs to stderr.  The host's sssd, NSS and PAM are never touched."""
 import glob
-import json
 import os
 import re
 import shlex
@@ -91,31 +90,11 @@ class Sssd(clients.ServerCase):
             "[ -S /var/lib/sss/pipes/private/pam ] || { echo 'sssd did not start' >&2; cat %s/sssd.log >&2; exit 3; }"
             % q(d),
         ]
-        for name, cmd in steps:
-            script += ["echo '=== %s'" % name, "{ %s; } 2>&1" % cmd]
-        script += ["kill $pid", "wait $pid"]
-        cls.logins_before = cls.logins()
-        rc, out, err = clients.isolated(
-            "\n".join(script),
-            [(os.path.join(d, "etc"), "/etc/sssd"),
-             (os.path.join(d, "lib"), "/var/lib/sss"),
-             (os.path.join(d, "nsswitch.conf"), "/etc/nsswitch.conf"),
-             (os.path.join(d, "pam.d"), "/etc/pam.d")])
-        cls.logins_after = cls.logins()
-        if rc not in (0, 143):
-            raise AssertionError("namespace script exited %d:\n%s\n%s" % (rc, out, err))
-        cls.out = clients.sections(out)
-        cls.probe = json.loads(cls.out["probe"])
-
-    @classmethod
-    def logins(cls):
-        return cls.srv.sim.stats.snapshot()["requests"].get("POST /oauth/token", 0)
-
-    def passwd_line(self, user_id):
-        s = self.srv
-        return "%s:*:%s:%s:%s:%s:%s" % (s.uid(user_id), s.attr(user_id, "uidNumber"), s.attr(user_id, "gidNumber"),
-                                        s.attr(user_id, "cn"), s.attr(user_id, "homeDirectory"),
-                                        s.attr(user_id, "loginShell"))
+        cls.run_script(script, steps,
+                       [(os.path.join(d, "etc"), "/etc/sssd"),
+                        (os.path.join(d, "lib"), "/var/lib/sss"),
+                        (os.path.join(d, "nsswitch.conf"), "/etc/nsswitch.conf"),
+                        (os.path.join(d, "pam.d"), "/etc/pam.d")])
 
     def groups_of(self, name):
         return {g for g in self.probe[name]["groups"] if isinstance(g, str)}
