@@ -236,8 +236,8 @@ txn_call( slap_overinst *on, Operation *op, int what, OpExtra **txn )
 }
 
 /*
- * Writes batch ba in one transaction, replayed write by write on error,
- * and empties it.  Returns the writes that failed.
+ * Writes batch ba in one transaction, replayed write by write on error.
+ * Returns the writes that failed.
  */
 static unsigned long
 batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
@@ -263,11 +263,25 @@ batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 			if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
 				errors++;
 	}
+	return errors;
+}
+
+/*
+ * Frees the writes of ba and empties it.  Written batches are freed by
+ * the refresh thread that built them: memory freed by the thread that
+ * allocated it goes back to that thread's own cache, where the next
+ * batch's allocations find it (freed by the writer, it went back through
+ * the arena's lock, and malloc was a quarter of building an entry).
+ */
+static void
+batch_clear( struct auth0_batch *ba )
+{
+	int i;
+
 	for ( i = 0; i < ba->ba_nq; i++ )
 		write_free( &ba->ba_q[i] );
 	ba->ba_nq = 0;
 	ba->ba_nvals = 0;
-	return errors;
 }
 
 /* Writes ap_run in this thread with op; ap_state is W_RUNNING. */
@@ -361,9 +375,10 @@ apply_flush( struct auth0_apply *ap )
 		ap->ap_state = W_RUNNING;	/* no task: write it here */
 		pthread_mutex_unlock( &ap->ap_mutex );
 		run_batch( ap, ap->ap_op );
-		return;
+	} else {
+		pthread_mutex_unlock( &ap->ap_mutex );
 	}
-	pthread_mutex_unlock( &ap->ap_mutex );
+	batch_clear( &ap->ap_fill );	/* written before: see batch_clear */
 }
 
 static struct auth0_write *
@@ -379,13 +394,13 @@ queue_next( struct auth0_apply *ap )
 int
 auth0_apply_end( struct auth0_apply *ap, int commit )
 {
-	int i, errors;
+	int errors;
 
 	if ( commit )
 		apply_flush( ap );
 	writer_wait( ap );
-	for ( i = 0; i < ap->ap_fill.ba_nq; i++ )
-		write_free( &ap->ap_fill.ba_q[i] );
+	batch_clear( &ap->ap_run );
+	batch_clear( &ap->ap_fill );
 	errors = (int)( ap->ap_errors + ap->ap_perrors );
 	auth0_readonly_unmark( ap->ap_op, &ap->ap_mark );
 	if ( ap->ap_own_vc )
@@ -434,11 +449,13 @@ value_check( struct auth0_valcache *vc, AttributeDescription *ad,
  * and their normalised forms in *nvalsp (NULL when the attribute has no
  * normaliser).  Rejected values are logged and skipped: one odd value must
  * not fail a refresh.  Arrays are sized once: value_add_one() recounts
- * them on every call, quadratic for a group of 100,000 members.
+ * them on every call, quadratic for a group of 100,000 members.  With
+ * take, accepted strings move out of pa instead of being copied (pa's
+ * strings come from malloc, which is what ch_free expects).
  */
 static BerVarray
 valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
-	const struct auth0_eattr *pa, const char *dn, BerVarray *nvalsp,
+	struct auth0_eattr *pa, const char *dn, int take, BerVarray *nvalsp,
 	int *nout )
 {
 	MatchingRule *mr = ad->ad_type->sat_equality;
@@ -466,7 +483,12 @@ valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
 			nvals[n] = nv;
 		else
 			ch_free( nv.bv_val );
-		ber_dupbv( &vals[n++], &bv );
+		if ( take ) {
+			vals[n++] = bv;
+			pa->ea_vals[i] = NULL;
+		} else {
+			ber_dupbv( &vals[n++], &bv );
+		}
 	}
 	BER_BVZERO( &vals[n] );
 	if ( nvals )
@@ -517,9 +539,12 @@ attr_take( Entry *e, AttributeDescription *ad, BerVarray vals,
 	*tail = a;
 }
 
-/* Builds a slapd Entry from a plain one; NULL on a bad DN. */
+/*
+ * Builds a slapd Entry from a plain one, taking pe's values (pe keeps
+ * its DN and what was rejected); NULL on a bad DN.
+ */
 static Entry *
-entry_from_plain( struct auth0_valcache *vc, const struct auth0_entry *pe,
+entry_from_plain( struct auth0_valcache *vc, struct auth0_entry *pe,
 	const char *uuid )
 {
 	Entry *e;
@@ -543,7 +568,7 @@ entry_from_plain( struct auth0_valcache *vc, const struct auth0_entry *pe,
 			pe->en_attrs[i].ea_name, pe->en_dn );
 		if ( ad == NULL )
 			continue;
-		vals = valid_values( vc, ad, &pe->en_attrs[i], pe->en_dn,
+		vals = valid_values( vc, ad, &pe->en_attrs[i], pe->en_dn, 1,
 			&nvals, &n );
 		if ( vals )
 			attr_take( e, ad, vals, nvals, n );
@@ -557,7 +582,7 @@ entry_from_plain( struct auth0_valcache *vc, const struct auth0_entry *pe,
 	return e;
 }
 
-/* Queues the add of pe; uuid is its entryUUID. */
+/* Queues the add of pe, taking its values; uuid is its entryUUID. */
 int
 auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
 	const char *uuid )
@@ -630,7 +655,7 @@ mods_for( struct auth0_valcache *vc, Entry *e,
 			continue;
 		a = attr_find( e->e_attrs, ad );
 		vals = valid_values( vc, ad, auth0_entry_find( want, *names ),
-			want->en_dn, &nvals, &n );
+			want->en_dn, 0, &nvals, &n );
 		if ( values_equal( a, vals, n ) ) {
 			ber_bvarray_free( vals );
 			ber_bvarray_free( nvals );

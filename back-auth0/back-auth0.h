@@ -21,7 +21,7 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_GID_LO		100000
 #define AUTH0_DEFAULT_GID_HI		199999
 #define AUTH0_DEFAULT_MAX_DELETE	10	/* percent of users */
-#define AUTH0_DEFAULT_BATCH		512	/* writes per transaction */
+#define AUTH0_DEFAULT_BATCH		2048	/* writes per transaction */
 /* ... and a transaction ends after this many values (big groups) */
 #define AUTH0_BATCH_VALUES		65536UL
 #define AUTH0_DEFAULT_SHELL		"/bin/bash"

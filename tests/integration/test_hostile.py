@@ -17,6 +17,7 @@ from harness import PEOPLE, ROOTDN, ROOTPW, SUFFIX, TOP, Slapd, read_ndjson
 
 class KillDuringImport(unittest.TestCase):
     USERS = 20000
+    BATCH = 2048        # writes per transaction (AUTH0_DEFAULT_BATCH)
 
     def setUp(self):
         self.gen = tempfile.mkdtemp(prefix="gen-", dir=os.path.join(TOP, "tests/tmp"))
@@ -46,12 +47,12 @@ class KillDuringImport(unittest.TestCase):
             self.s.proc = None
             self.s.logf.close()
             counts.append(self.slapcat_count())     # slapcat works on what is there
-        # batches are transactions: the users stored are whole batches of
-        # 512 writes (AUTH0_DEFAULT_BATCH), never half of one
+        # batches are transactions: the users stored are whole batches,
+        # never half of one
         users = counts
         self.assertTrue(any(0 < u < self.USERS for u in users), "no kill landed mid-import: %s" % counts)
         for u in users:
-            self.assertTrue(u % 512 == 0 or u == self.USERS, counts)
+            self.assertTrue(u % self.BATCH == 0 or u == self.USERS, counts)
         self.s.start()
         r = self.s.wait_refresh(len(self.s.refreshes()) + 1, timeout=300)
         self.assertEqual(r["errors"], 0)
