@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "model.h"
+#include "map.h"
 
 static const struct auth0_mapconf mc = {
 	"dc=example,dc=com", 100000, "/home/", "/bin/bash"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "map.h"
 
 static const struct auth0_maprule rules[] = {
 	{ "employeeNumber", "app_metadata.employee_id" },

@@ -20,7 +20,7 @@ class Docs(unittest.TestCase):
         self.assertIn("CONFIGURATION", p.stdout.decode())
 
     def test_every_directive_documented_in_both_forms(self):
-        with open(os.path.join(TOP, "back-auth0/config.c"), encoding="utf-8") as f:
+        with open(os.path.join(TOP, "back-auth0/slapd/config.c"), encoding="utf-8") as f:
             code = f.read()
         with open(os.path.join(TOP, "docs/slapo-auth0.5"), encoding="utf-8") as f:
             man = f.read().replace("\\-", "-")
@@ -66,8 +66,8 @@ def fenced(rel):
 class Guides(unittest.TestCase):
     def test_names_in_the_guides_exist(self):
         man = read("docs/slapo-auth0.5").replace("\\-", "-")
-        code = read("back-auth0/config.c")
-        monitor = read("back-auth0/monitor.c")
+        code = read("back-auth0/slapd/config.c")
+        monitor = read("back-auth0/slapd/monitor.c")
         for rel in GUIDES:
             text = read(rel)
             directives = set(re.findall(r"(?<![\w/.:-])auth0-[a-z0-9-]*[a-z0-9](?![\w.-])", text))

@@ -126,7 +126,7 @@ class TlsAlwaysVerified(unittest.TestCase):
     path: test_api_faults.Tls)."""
 
     def test_no_directive_or_code_disables_verification(self):
-        with open(os.path.join(TOP, "back-auth0/config.c"), encoding="utf-8") as f:
+        with open(os.path.join(TOP, "back-auth0/slapd/config.c"), encoding="utf-8") as f:
             directives = re.findall(r'\{ "(auth0-[a-z0-9-]+)"', f.read())
         self.assertGreater(len(directives), 20)
         for d in directives:

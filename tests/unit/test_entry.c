@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "map.h"
 
 static const char *const names[] = { "cn", "mail", NULL };
 

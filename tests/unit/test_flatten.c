@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "model.h"
+#include "map.h"
 
 static void
 users( struct auth0_model *m, const char *json )

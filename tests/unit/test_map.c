@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "model.h"
+#include "map.h"
 
 static void
 add_json( struct auth0_model *m, const char *json )

@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "model.h"
+#include "map.h"
 #include "digest.h"
 
 static char warned[4096];

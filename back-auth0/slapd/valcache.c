@@ -1,4 +1,4 @@
-/* valcache.c - lookups that apply.c would otherwise repeat per entry */
+/* valcache.c - lookups that write.c would otherwise repeat per entry */
 /*
  * A refresh writes the same few dozen attribute names and, in the member
  * lists of groups, roles and applications, the same user DNs over and

@@ -12,7 +12,7 @@
 
 #include "back-auth0.h"
 #include "slap-config.h"
-#include "bindcall.h"
+#include "bindcache.h"
 
 static slap_overinst auth0;
 

@@ -3,7 +3,7 @@
  * Pure functions of the model and struct auth0_mapconf (DESIGN.md section
  * 3): the uid rules and their collisions, RDN escaping, entryUUIDs derived
  * from user_ids, ISO-8601 to GeneralizedTime, and the attributes of a user
- * entry.  Values are plain strings; apply.c validates each against its
+ * entry.  Values are plain strings; write.c validates each against its
  * attribute's syntax before it reaches back-mdb.
  */
 #include <ctype.h>
@@ -15,7 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
-#include "model.h"
+#include "map.h"
 
 /* The namespace of back-auth0's name-based (version 5) entryUUIDs. */
 static const unsigned char auth0_uuid_ns[16] = {
@@ -486,7 +486,7 @@ user_memberof( const struct auth0_model *m, const struct auth0_user *u,
 
 /*
  * The entry of user u (its uid already assigned) under ou=people.
- * entryUUID is not part of it: apply.c sets it at add time only.
+ * entryUUID is not part of it: write.c sets it at add time only.
  * On failure *e is freed.
  */
 int

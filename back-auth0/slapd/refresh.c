@@ -1,10 +1,12 @@
 /* refresh.c - the refresh task of back-auth0 */
 /*
- * fetch -> model -> map -> diff -> apply (DESIGN.md section 1).  Runs on
+ * fetch -> model -> map -> diff -> write (DESIGN.md section 1).  Runs on
  * slapd's runqueue, at start and every auth0-refresh-interval, never on a
  * listener thread and never twice at once; searches keep being served
- * from back-mdb meanwhile.  This file fetches and builds the model, sync.c
- * compares and writes, and the outcome goes to the log and ai_last*.
+ * from back-mdb meanwhile.  This file fetches (source.c) and builds the
+ * model, diff.c compares and write.c writes, and the outcome goes to the
+ * log and ai_last*.  It is the top of the refresh: nothing calls into it
+ * but init.c and config.c.
  */
 #include "portable.h"
 
@@ -33,58 +35,6 @@ fold_uid( const char *s )
 	return out;
 }
 
-/* Ends phase (0..AUTH0_PHASES-1) now: its time since the last mark. */
-void
-auth0_refresh_phase( struct auth0_run *rn, int phase )
-{
-	struct timeval t;
-
-	gettimeofday( &t, NULL );
-	rn->rn_phase_ms[phase] += (long)( ( t.tv_sec - rn->rn_phase_t0.tv_sec ) *
-		1000 + ( t.tv_usec - rn->rn_phase_t0.tv_usec ) / 1000 );
-	rn->rn_phase_t0 = t;
-}
-
-/*
- * A refresh is background work: while clients keep slapd's other threads
- * busy it steps aside, sleeping twice as long as it has just worked, so
- * that on a small machine searches and binds keep most of the CPU.  With
- * no client about it runs flat out.  Called often; looks at the clock
- * every 64 calls and acts at most every 20 ms.
- */
-void
-auth0_refresh_yield( struct auth0_run *rn )
-{
-	struct timeval now;
-	long us;
-	int active = 0, pending = 0;
-
-	if ( ++rn->rn_yield_n % 64 )
-		return;
-	gettimeofday( &now, NULL );
-	if ( rn->rn_yield_t0.tv_sec == 0 ) {
-		rn->rn_yield_t0 = now;
-		return;
-	}
-	us = (long)( ( now.tv_sec - rn->rn_yield_t0.tv_sec ) * 1000000 +
-		( now.tv_usec - rn->rn_yield_t0.tv_usec ) );
-	if ( us < 20000 )
-		return;
-	ldap_pvt_thread_pool_query( &connection_pool,
-		LDAP_PVT_THREAD_POOL_PARAM_ACTIVE, &active );
-	ldap_pvt_thread_pool_query( &connection_pool,
-		LDAP_PVT_THREAD_POOL_PARAM_PENDING, &pending );
-	/* this thread is one of them, and so is its writer task (apply.c),
-	 * queued or running */
-	if ( active + pending - 1 -
-			__atomic_load_n( &rn->rn_ai->ai_writers, __ATOMIC_RELAXED ) > 0 ) {
-		us = us < 100000 ? 2 * us : 200000;
-		usleep( (useconds_t)us );
-		rn->rn_yield_ms += us / 1000;
-	}
-	gettimeofday( &rn->rn_yield_t0, NULL );
-}
-
 static void
 warn_log( void *arg, const char *msg )
 {
@@ -102,7 +52,7 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
 	if ( auth0_source_fetch( rn, dir, conns ) )
 		return -1;
-	auth0_refresh_phase( rn, 0 );
+	auth0_pace_phase( rn, 0 );
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
 			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
@@ -222,7 +172,7 @@ source_unchanged( struct auth0_run *rn, const char *dir, char **conns )
 	if ( dir == NULL || *dir == '\0' || rn->rn_force ||
 			source_fingerprint( rn, dir, conns ) )
 		return 0;
-	auth0_refresh_phase( rn, 0 );
+	auth0_pace_phase( rn, 0 );
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	same = ai->ai_clean_fp_set &&
 		memcmp( ai->ai_clean_fp, rn->rn_fp, sizeof( rn->rn_fp ) ) == 0;
@@ -254,21 +204,6 @@ run_clean( struct auth0_run *rn )
 		if ( rn->rn_st[ou].st_errors || rn->rn_st[ou].st_skipped )
 			return 0;
 	return 1;
-}
-
-/* An internal operation on the database, as its rootdn, for thread ctx. */
-void
-auth0_refresh_op( struct auth0_info *ai, Connection *conn,
-	OperationBuffer *opbuf, void *ctx, Operation **opp )
-{
-	Operation *op;
-
-	connection_fake_init2( conn, opbuf, ctx, 0 );
-	op = &opbuf->ob_op;
-	op->o_bd = select_backend( &ai->ai_nsuffix, 0 );
-	op->o_dn = op->o_bd->be_rootdn;
-	op->o_ndn = op->o_bd->be_rootndn;
-	*opp = op;
 }
 
 /* Takes what this run needs from the configuration, under ai_mutex. */
@@ -394,14 +329,14 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 		return;
 	report_fallbacks( rn );
 	rn->rn_user_attrs = user_attrs( rn );
-	if ( auth0_apply_containers( rn->rn_ai, rn->rn_op ) ) {
+	if ( auth0_tree_containers( rn->rn_ai, rn->rn_op ) ) {
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
 			"containers of the imported tree" );
 		return;
 	}
-	auth0_refresh_phase( rn, 1 );
-	errors = auth0_sync_all( rn );
-	auth0_refresh_phase( rn, 3 );
+	auth0_pace_phase( rn, 1 );
+	errors = auth0_diff_run( rn );
+	auth0_pace_phase( rn, 3 );
 	if ( errors > 0 )
 		rn->rn_st[AUTH0_OU_USERS].st_errors += errors;
 }
@@ -419,7 +354,7 @@ log_outcome( struct auth0_run *rn, long ms )
 		struct auth0_stats *st = &rn->rn_st[ou];
 		len += snprintf( more + len, sizeof( more ) - len, st->st_skipped ?
 			"; %s: kept (source failed)" : "; %s: %lu, +%lu ~%lu -%lu",
-			auth0_sync_ou( ou ), st->st_objects, st->st_adds,
+			auth0_diff_ou( ou ), st->st_objects, st->st_adds,
 			st->st_mods + st->st_renames, st->st_dels );
 		if ( len >= sizeof( more ) )
 			break;
@@ -462,12 +397,12 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	gettimeofday( &t0, NULL );
 	rn->rn_phase_t0 = t0;
-	auth0_refresh_op( ai, &conn, &opbuf, ctx, &rn->rn_op );
+	auth0_intop_init( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
 	rn->rn_mc.mc_shell = AUTH0_DEFAULT_SHELL;
 	run_steps( rn, dir, conns );
-	auth0_sync_free( rn );
+	auth0_diff_free( rn );
 	ok = rn->rn_err[0] == '\0';
 	if ( !ok )
 		Debug( LDAP_DEBUG_ANY, "auth0: refresh of %s failed, stored "

@@ -134,7 +134,7 @@ token_request( struct auth0_api *api, struct auth0_token *tk, double t0,
 	c.ca_body = body;
 	c.ca_auth = AUTH0_AUTH_NONE;
 	c.ca_secret = 1;
-	rc = auth0_api_call( api, &c, err );
+	rc = auth0_request( api, &c, NULL, err );
 	explicit_bzero( body, size );
 	free( body );
 	if ( rc ) {

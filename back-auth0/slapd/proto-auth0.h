@@ -4,7 +4,7 @@
 
 LDAP_BEGIN_DECL
 
-struct auth0_apply;
+struct auth0_writer;
 struct auth0_valcache;
 
 /* init.c */
@@ -29,23 +29,25 @@ int auth0_secret_read( const char *path, const char *directive, char **out,
 	char *errbuf, size_t errlen );
 void auth0_secret_free( char **secret );
 
-/* apply.c */
-int auth0_apply_begin( struct auth0_info *ai, Operation *op,
-	struct auth0_valcache *vc, struct auth0_apply **app );
-int auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *e,
+/* write.c */
+int auth0_write_begin( struct auth0_info *ai, Operation *op,
+	struct auth0_valcache *vc, struct auth0_writer **app );
+int auth0_write_add( struct auth0_writer *ap, struct auth0_entry *e,
 	const char *uuid );
-int auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
+int auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename );
-int auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn );
-int auth0_apply_end( struct auth0_apply *ap, int commit );
-int auth0_apply_containers( struct auth0_info *ai, Operation *op );
-int auth0_apply_get_counter( Operation *op, const char *dn,
-	const char *attr, unsigned long *out );
-int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
-	const char *attr, unsigned long val );
-int auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
+int auth0_write_delete( struct auth0_writer *ap, struct berval *ndn );
+int auth0_write_end( struct auth0_writer *ap, int commit );
+int auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] );
+
+/* tree.c */
+int auth0_tree_containers( struct auth0_info *ai, Operation *op );
+int auth0_tree_get_counter( Operation *op, const char *dn,
+	const char *attr, unsigned long *out );
+int auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
+	const char *attr, unsigned long val );
 
 /* valcache.c */
 struct auth0_valcache *auth0_valcache_new( void );
@@ -68,20 +70,22 @@ extern BI_op_add	auth0_op_write;
 void auth0_readonly_mark( Operation *op, OpExtra *oex );
 void auth0_readonly_unmark( Operation *op, OpExtra *oex );
 
-/* refresh.c */
-void auth0_refresh_phase( struct auth0_run *rn, int phase );
-void auth0_refresh_yield( struct auth0_run *rn );
-void auth0_refresh_op( struct auth0_info *ai, Connection *conn,
+/* pace.c */
+void auth0_pace_phase( struct auth0_run *rn, int phase );
+void auth0_pace_yield( struct auth0_run *rn );
+
+/* intop.c */
+void auth0_intop_init( struct auth0_info *ai, Connection *conn,
 	OperationBuffer *opbuf, void *ctx, Operation **opp );
 
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
 
-/* sync.c */
-int auth0_sync_all( struct auth0_run *rn );
-void auth0_sync_free( struct auth0_run *rn );
-const char *auth0_sync_ou( enum auth0_ou ou );
+/* diff.c */
+int auth0_diff_run( struct auth0_run *rn );
+void auth0_diff_free( struct auth0_run *rn );
+const char *auth0_diff_ou( enum auth0_ou ou );
 
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );

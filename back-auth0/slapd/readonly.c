@@ -4,7 +4,7 @@
  * what Auth0 says; a change made there over LDAP would be overwritten by
  * the next refresh, so clients (the rootdn included) get
  * unwillingToPerform.  Let through: the module's own writes (marked with
- * an OpExtra by apply.c) and a syncrepl consumer applying its provider's
+ * an OpExtra by write.c) and a syncrepl consumer applying its provider's
  * changes (DESIGN.md section 3).
  */
 #include "portable.h"

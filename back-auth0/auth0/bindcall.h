@@ -1,10 +1,10 @@
-/* bindcall.h - verify a password with Auth0, and the bind cache */
+/* bindcall.h - verify a password with Auth0 */
 /*
  * Slapd-free: bindcall.c asks POST /oauth/token with the password-realm
- * grant (and mfa-otp to complete MFA) through a transport (http.h);
- * bindcache.c remembers verified passwords as keyed hashes and counts
- * failures for throttling.  bind.c maps the outcomes to LDAP result codes
- * (DESIGN.md section 4).
+ * grant (and mfa-otp to complete MFA) through a transport (http.h).
+ * bind.c maps the outcomes to LDAP result codes (DESIGN.md section 4);
+ * verified passwords are remembered by the core's bind cache
+ * (bindcache.h).
  */
 #ifndef AUTH0_BINDCALL_H
 #define AUTH0_BINDCALL_H
@@ -53,32 +53,5 @@ enum auth0_verdict auth0_bind_verify( struct auth0_transport *tr,
 	char *detail, size_t detail_len );
 
 const char *auth0_verdict_str( enum auth0_verdict v );
-
-/* bindcache.c: keyed-hash cache of verified passwords, failure counts. */
-struct auth0_bindcache;
-
-struct auth0_bindcache *auth0_bindcache_new( void );
-void auth0_bindcache_free( struct auth0_bindcache *bc );
-
-/* 1 when dn's password matches a verification younger than max_age s. */
-int auth0_bindcache_check( struct auth0_bindcache *bc, const char *dn,
-	const char *password, time_t now, time_t max_age );
-void auth0_bindcache_store( struct auth0_bindcache *bc, const char *dn,
-	const char *password, time_t now );
-void auth0_bindcache_forget( struct auth0_bindcache *bc, const char *dn );
-/* Forgets every verified password (auth0-domain moved to another tenant). */
-void auth0_bindcache_forget_all( struct auth0_bindcache *bc );
-
-/*
- * Failure throttling: auth0_bindcache_throttled() says whether key (a DN
- * or an IP) had at least max failures within window seconds;
- * auth0_bindcache_failed() records one; auth0_bindcache_reset() clears
- * a key after a success.
- */
-int auth0_bindcache_throttled( struct auth0_bindcache *bc, const char *key,
-	time_t now, int max, time_t window );
-void auth0_bindcache_failed( struct auth0_bindcache *bc, const char *key,
-	time_t now, time_t window );
-void auth0_bindcache_reset( struct auth0_bindcache *bc, const char *key );
 
 #endif /* AUTH0_BINDCALL_H */

@@ -3,14 +3,19 @@
  * Slapd-free: these fill a struct auth0_model from the live APIs, through
  * a struct auth0_transport (http.h).  Reference: shared/docs/auth0-api.md.
  *
- *   apicall.c  one API call: token, rate limit, 429/5xx retries, 401 renew
+ *   request.c  one HTTP request: rate limit, 429/5xx retries, errors, JSON
  *   token.c    client-credentials tokens per audience, cached until shortly
- *              before expiry
+ *              before expiry (requests without a token)
+ *   apicall.c  one API call: the audience's token, renewed once on 401
+ *   userfeed.c users handed to the model (search pages, export lines)
+ *   export.c   users-export job: create, poll, download, gunzip, NDJSON
  *   mgmt.c     users per connection (paging while <= 1000), roles and their
  *              members (checkpoint paging) and permissions, clients,
  *              connections
- *   export.c   users-export job: create, poll, download, gunzip, NDJSON
  *   authz.c    Authorization Extension: groups, roles, permissions
+ *   tenant.c   the whole tenant: every resource, failures isolated
+ *
+ * Calls go down that list only.
  */
 #ifndef AUTH0_API_H
 #define AUTH0_API_H
@@ -71,7 +76,7 @@ void auth0_api_init( struct auth0_api *api, const struct auth0_api_conf *conf,
 void auth0_api_destroy( struct auth0_api *api );
 
 /*
- * Fetches the whole tenant into m (which has sn_rules, sn_warn set):
+ * tenant.c: fetches the whole tenant into m (which has sn_rules, sn_warn set):
  * users of the connections in sel (all connections when none), roles
  * with members and permissions, clients, and with ac_authz_url the
  * extension's groups, roles and permissions.  A resource that fails is
@@ -84,8 +89,9 @@ int auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
 	struct auth0_model *m, char *errbuf );
 
 /*
- * Below: shared by the API client files only (apicall.c, token.c, mgmt.c,
- * export.c, authz.c) and their unit tests.
+ * Below: shared by the API client files only (request.c, token.c,
+ * apicall.c, userfeed.c, mgmt.c, export.c, authz.c, tenant.c) and their
+ * unit tests.
  */
 
 /* Errors of the API clients, after enum auth0_err (model.h). */
@@ -116,6 +122,7 @@ struct auth0_call {
 	void			*ca_sink_arg;
 	struct cJSON		*ca_json;	/* out: the parsed reply */
 	long			ca_status;	/* out: the last HTTP status */
+	size_t			ca_streamed;	/* out: bytes given to ca_sink */
 };
 
 /* Users handed to the model, from search pages or an export file. */
@@ -131,12 +138,16 @@ struct auth0_feed {
 /* Users reported to ap_progress at every multiple of this. */
 #define AUTH0_PROGRESS_STEP	10000
 
+/* request.c */
+int auth0_request( struct auth0_api *api, struct auth0_call *c,
+	const char *token, char *errbuf );
+char *auth0_api_escape( const char *s );
+
 /* apicall.c */
 int auth0_api_call( struct auth0_api *api, struct auth0_call *c,
 	char *errbuf );
 int auth0_api_get( struct auth0_api *api, struct auth0_call *c,
 	const char *path, const char *const *query, char *errbuf );
-char *auth0_api_escape( const char *s );
 void auth0_api_warn( struct auth0_model *m, int capped, const char *fmt,
 	... ) __attribute__(( format( printf, 3, 4 ) ));
 
@@ -153,6 +164,8 @@ int auth0_mgmt_roles( struct auth0_api *api, struct auth0_model *m,
 	char *errbuf );
 int auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
 	char *errbuf );
+
+/* userfeed.c */
 int auth0_feed_user( struct auth0_feed *fd, const struct cJSON *obj,
 	char *errbuf );
 

@@ -1,4 +1,4 @@
-/* apply.c - write mapped entries into back-mdb for back-auth0 */
+/* write.c - write mapped entries into back-mdb for back-auth0 */
 /*
  * Writes go through internal operations on the database's frontend view,
  * so every overlay on the database (syncprov, accesslog) sees them, as
@@ -8,7 +8,7 @@
  * half a batch.  When a write in a batch fails, the batch is rolled back
  * and replayed one write at a time, so a single bad entry costs only
  * itself.  The refresh task's thread builds the next batch while a pool
- * task writes the previous one (see struct auth0_apply).
+ * task writes the previous one (see struct auth0_writer).
  */
 #include "portable.h"
 
@@ -42,7 +42,7 @@ enum { W_IDLE, W_QUEUED, W_RUNNING };
  * the other, so building entries and back-mdb's writes overlap (as slapadd
  * parses while it writes).  Batches are written strictly in order.
  */
-struct auth0_apply {
+struct auth0_writer {
 	struct auth0_info	*ap_ai;
 	Operation		*ap_op;
 	OpExtra			ap_mark;	/* "our own write" (readonly.c) */
@@ -66,10 +66,10 @@ result_cb( Operation *op, SlapReply *rs )
 }
 
 int
-auth0_apply_begin( struct auth0_info *ai, Operation *op,
-	struct auth0_valcache *vc, struct auth0_apply **app )
+auth0_write_begin( struct auth0_info *ai, Operation *op,
+	struct auth0_valcache *vc, struct auth0_writer **app )
 {
-	struct auth0_apply *ap = ch_calloc( 1, sizeof( *ap ) );
+	struct auth0_writer *ap = ch_calloc( 1, sizeof( *ap ) );
 
 	ap->ap_ai = ai;
 	ap->ap_op = op;
@@ -286,7 +286,7 @@ batch_clear( struct auth0_batch *ba )
 
 /* Writes ap_run in this thread with op; ap_state is W_RUNNING. */
 static void
-run_batch( struct auth0_apply *ap, Operation *op )
+run_batch( struct auth0_writer *ap, Operation *op )
 {
 	unsigned long errors = batch_write( ap->ap_ai->ai_on, op, &ap->ap_run );
 
@@ -302,7 +302,7 @@ run_batch( struct auth0_apply *ap, Operation *op )
 static void *
 writer_task( void *ctx, void *arg )
 {
-	struct auth0_apply *ap = arg;
+	struct auth0_writer *ap = arg;
 	Connection conn = { 0 };
 	OperationBuffer opbuf;
 	Operation *op;
@@ -315,7 +315,7 @@ writer_task( void *ctx, void *arg )
 	}
 	ap->ap_state = W_RUNNING;
 	pthread_mutex_unlock( &ap->ap_mutex );
-	auth0_refresh_op( ap->ap_ai, &conn, &opbuf, ctx, &op );
+	auth0_intop_init( ap->ap_ai, &conn, &opbuf, ctx, &op );
 	auth0_readonly_mark( op, &mark );
 	run_batch( ap, op );
 	auth0_readonly_unmark( op, &mark );
@@ -329,7 +329,7 @@ writer_task( void *ctx, void *arg )
  * for it could wait for ever.
  */
 static void
-writer_wait( struct auth0_apply *ap )
+writer_wait( struct auth0_writer *ap )
 {
 	struct timespec ts;
 
@@ -356,7 +356,7 @@ writer_wait( struct auth0_apply *ap )
 
 /* Hands the filled batch to a writer task once the previous one is done. */
 static void
-apply_flush( struct auth0_apply *ap )
+apply_flush( struct auth0_writer *ap )
 {
 	struct auth0_batch tmp;
 
@@ -368,7 +368,7 @@ apply_flush( struct auth0_apply *ap )
 	ap->ap_fill = tmp;
 	pthread_mutex_lock( &ap->ap_mutex );
 	ap->ap_state = W_QUEUED;
-	/* a task of ours, not a client: auth0_refresh_yield discounts it */
+	/* a task of ours, not a client: auth0_pace_yield discounts it */
 	__atomic_store_n( &ap->ap_ai->ai_writers, 1, __ATOMIC_RELAXED );
 	if ( ldap_pvt_thread_pool_submit2( &connection_pool, writer_task, ap,
 			&ap->ap_cookie ) != 0 ) {
@@ -382,7 +382,7 @@ apply_flush( struct auth0_apply *ap )
 }
 
 static struct auth0_write *
-queue_next( struct auth0_apply *ap )
+queue_next( struct auth0_writer *ap )
 {
 	if ( ap->ap_fill.ba_nq == ap->ap_ai->ai_batch ||
 			ap->ap_fill.ba_nvals >= AUTH0_BATCH_VALUES )
@@ -392,7 +392,7 @@ queue_next( struct auth0_apply *ap )
 
 /* Commits (or drops) what is queued and frees ap; returns errors seen. */
 int
-auth0_apply_end( struct auth0_apply *ap, int commit )
+auth0_write_end( struct auth0_writer *ap, int commit )
 {
 	int errors;
 
@@ -584,7 +584,7 @@ entry_from_plain( struct auth0_valcache *vc, struct auth0_entry *pe,
 
 /* Queues the add of pe, taking its values; uuid is its entryUUID. */
 int
-auth0_apply_add( struct auth0_apply *ap, struct auth0_entry *pe,
+auth0_write_add( struct auth0_writer *ap, struct auth0_entry *pe,
 	const char *uuid )
 {
 	Entry *e = entry_from_plain( ap->ap_vc, pe, uuid );
@@ -670,7 +670,7 @@ mods_for( struct auth0_valcache *vc, Entry *e,
 
 /* Queues the rename of the entry at ndn to want's DN (same parent). */
 static int
-queue_rename( struct auth0_apply *ap, struct berval *ndn,
+queue_rename( struct auth0_writer *ap, struct berval *ndn,
 	const struct auth0_entry *want )
 {
 	struct berval dn, pdn, ndn2;
@@ -699,7 +699,7 @@ queue_rename( struct auth0_apply *ap, struct berval *ndn,
  * entry already holds want, -1 on error.
  */
 int
-auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
+auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename )
 {
@@ -740,7 +740,7 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 }
 
 int
-auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn )
+auth0_write_delete( struct auth0_writer *ap, struct berval *ndn )
 {
 	struct auth0_write *w = queue_next( ap );
 
@@ -752,7 +752,7 @@ auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn )
 
 /* Fingerprint of e's attributes in names, as auth0_entry_digest(). */
 int
-auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
+auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] )
 {
 	struct auth0_digest d;

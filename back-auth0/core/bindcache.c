@@ -14,7 +14,7 @@
 #include <gnutls/crypto.h>
 
 #include "model.h"
-#include "bindcall.h"
+#include "bindcache.h"
 
 #define NBUCKETS	4096
 #define MAC_LEN		32

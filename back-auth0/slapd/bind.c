@@ -18,6 +18,7 @@
 
 #include "back-auth0.h"
 #include "bindcall.h"
+#include "bindcache.h"
 #include "httpcurl.h"
 
 /*

@@ -1,4 +1,4 @@
-/* sync.c - diff the mapped tenant against back-mdb and queue the writes */
+/* diff.c - diff the mapped tenant against back-mdb and queue the writes */
 /*
  * For each container (ou=people, groups, roles, applications): index what
  * is stored by its Auth0 id with a fingerprint of the managed attributes,
@@ -16,7 +16,7 @@
 #include <search.h>
 
 #include "back-auth0.h"
-#include "bindcall.h"
+#include "bindcache.h"
 
 /* How each container is keyed and numbered. */
 struct ouspec {
@@ -40,7 +40,7 @@ static const struct ouspec ous[AUTH0_OU_N] = {
 };
 
 const char *
-auth0_sync_ou( enum auth0_ou ou )
+auth0_diff_ou( enum auth0_ou ou )
 {
 	return ous[ou].os_ou;
 }
@@ -99,7 +99,7 @@ index_entry( struct index_ctx *ic, Entry *e )
 	if ( sd->sd_number >= ix->ix_lo && sd->sd_number <= ix->ix_hi &&
 			sd->sd_number > ix->ix_max_in_range )
 		ix->ix_max_in_range = sd->sd_number;
-	auth0_apply_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
+	auth0_write_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
 	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
 		stored_free( sd );
 		ix->ix_err = 1;
@@ -115,7 +115,7 @@ index_cb( Operation *op, SlapReply *rs )
 
 	if ( rs->sr_type == REP_SEARCH ) {
 		index_entry( ic, rs->sr_entry );
-		auth0_refresh_yield( ic->ic_rn );
+		auth0_pace_yield( ic->ic_rn );
 	}
 	return 0;
 }
@@ -183,7 +183,7 @@ index_find( struct auth0_index *ix, const char *id )
 }
 
 void
-auth0_sync_free( struct auth0_run *rn )
+auth0_diff_free( struct auth0_run *rn )
 {
 	int ou;
 
@@ -225,7 +225,7 @@ load_counter( struct auth0_run *rn, enum auth0_ou ou, const char *attr,
 
 	*mark = 0;
 	ou_dn( rn, ou, dn, sizeof( dn ) );
-	auth0_apply_get_counter( rn->rn_op, dn, attr, mark );
+	auth0_tree_get_counter( rn->rn_op, dn, attr, mark );
 	*next = *mark;
 	if ( *next < lo || *next > hi + 1 )
 		*next = lo;
@@ -310,7 +310,7 @@ number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
  * Returns 1 when the entry moves to another DN.
  */
 static int
-sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
+sync_entry( struct auth0_run *rn, struct auth0_writer *ap,
 	struct auth0_stats *st, struct auth0_stored *sd,
 	struct auth0_entry *pe, const char *key, const char *const *attrs )
 {
@@ -321,7 +321,7 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 
 	if ( sd == NULL ) {
 		auth0_map_entryuuid( key, uuid );
-		if ( auth0_apply_add( ap, pe, uuid ) == 0 )
+		if ( auth0_write_add( ap, pe, uuid ) == 0 )
 			st->st_adds++;
 		return 0;
 	}
@@ -335,7 +335,7 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 	if ( !moved && memcmp( dg, sd->sd_digest, 16 ) == 0 ) {
 		st->st_unchanged++;
 	} else {
-		rc = auth0_apply_update( ap, &sd->sd_ndn, pe, attrs, moved );
+		rc = auth0_write_update( ap, &sd->sd_ndn, pe, attrs, moved );
 		if ( rc > 0 && moved )
 			st->st_renames++;
 		else if ( rc > 0 )
@@ -348,7 +348,7 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 }
 
 static void
-sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
+sync_objects( struct auth0_run *rn, struct auth0_writer *ap,
 	enum auth0_ou ou, const char *const *attrs )
 {
 	struct auth0_stats *st = &rn->rn_st[ou];
@@ -383,7 +383,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
-		auth0_refresh_yield( rn );
+		auth0_pace_yield( rn );
 		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
 			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
 				"%lu users processed\n", rn->rn_mc.mc_suffix,
@@ -392,7 +392,7 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 }
 
 struct delete_ctx {
-	struct auth0_apply	*dc_ap;
+	struct auth0_writer	*dc_ap;
 	struct auth0_stats	*dc_st;
 	struct auth0_bindcache	*dc_cache;	/* users only */
 };
@@ -405,7 +405,7 @@ delete_action( const void *node, VISIT which, void *arg )
 
 	if ( ( which != postorder && which != leaf ) || sd->sd_seen )
 		return;
-	auth0_apply_delete( dc->dc_ap, &sd->sd_ndn );
+	auth0_write_delete( dc->dc_ap, &sd->sd_ndn );
 	dc->dc_st->st_dels++;
 	/* a deleted user's cached password goes with it */
 	if ( dc->dc_cache )
@@ -516,19 +516,19 @@ deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
  * says why).
  */
 int
-auth0_sync_all( struct auth0_run *rn )
+auth0_diff_run( struct auth0_run *rn )
 {
-	struct auth0_apply *ap;
+	struct auth0_writer *ap;
 	unsigned long uid0, gid0;
 	int del[AUTH0_OU_N], ou, errors;
 	char dn[SLAP_TEXT_BUFLEN];
 
 	if ( sync_prepare( rn ) || deletable( rn, del ) )
 		return -1;
-	auth0_refresh_phase( rn, 2 );
+	auth0_pace_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
-	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
+	auth0_write_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
 			rn->rn_ai->ai_bindcache : NULL };
@@ -543,14 +543,14 @@ auth0_sync_all( struct auth0_run *rn )
 	/* the counters only grow: a lower range leaves the mark as it is */
 	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {
 		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );
-		auth0_apply_set_counter( ap, dn, "auth0UidNumberNext",
+		auth0_tree_set_counter( ap, dn, "auth0UidNumberNext",
 			rn->rn_next_uid );
 	}
 	if ( rn->rn_next_gid != gid0 && rn->rn_next_gid > rn->rn_gid_mark ) {
 		ou_dn( rn, AUTH0_OU_GROUP, dn, sizeof( dn ) );
-		auth0_apply_set_counter( ap, dn, "auth0GidNumberNext",
+		auth0_tree_set_counter( ap, dn, "auth0GidNumberNext",
 			rn->rn_next_gid );
 	}
-	errors = auth0_apply_end( ap, !slapd_shutdown );
+	errors = auth0_write_end( ap, !slapd_shutdown );
 	return errors;
 }

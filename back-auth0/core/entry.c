@@ -1,7 +1,7 @@
 /* entry.c - plain entries (DN + string values) for back-auth0 */
 /*
  * The mapper's output and the diff's input.  auth0_entry_digest() gives a
- * fingerprint of chosen attributes; apply.c computes the same fingerprint
+ * fingerprint of chosen attributes; write.c computes the same fingerprint
  * over a stored slapd Entry (auth0_digest_*), so an unchanged entry is
  * recognised without keeping stored entries in memory.
  */
@@ -11,7 +11,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
-#include "model.h"
+#include "map.h"
 #include "digest.h"
 
 void

@@ -10,7 +10,7 @@
 
 #include "portable.h"
 #include "slap.h"
-#include "model.h"
+#include "map.h"
 #include "api.h"
 
 LDAP_BEGIN_DECL
@@ -179,7 +179,7 @@ struct auth0_index {
 	int		ix_err;
 };
 
-/* One refresh in progress: refresh.c drives it, sync.c writes it. */
+/* One refresh in progress: refresh.c drives it, diff.c plans, write.c writes. */
 /* Parts of a refresh, timed for the log: read, model, stored, write. */
 #define AUTH0_PHASES	4
 
@@ -206,9 +206,9 @@ struct auth0_run {
 	unsigned char		rn_fp[16];	/* settings + snapshot bytes */
 	int			rn_fp_set;	/* rn_fp computed */
 	int			rn_same;	/* skipped: source unchanged */
-	long			rn_phase_ms[AUTH0_PHASES];	/* auth0_refresh_phase */
+	long			rn_phase_ms[AUTH0_PHASES];	/* auth0_pace_phase */
 	struct timeval		rn_phase_t0;
-	struct timeval		rn_yield_t0;	/* auth0_refresh_yield */
+	struct timeval		rn_yield_t0;	/* auth0_pace_yield */
 	unsigned long		rn_yield_n;
 	long			rn_yield_ms;	/* slept for clients */
 	struct auth0_api_stats	rn_api;

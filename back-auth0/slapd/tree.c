@@ -72,14 +72,14 @@ done:
 static int
 add_now( struct auth0_info *ai, Operation *op, struct auth0_entry *pe )
 {
-	struct auth0_apply *ap;
+	struct auth0_writer *ap;
 	char uuid[37];
 	int errors;
 
 	auth0_map_entryuuid( pe->en_dn, uuid );
-	auth0_apply_begin( ai, op, NULL, &ap );
-	auth0_apply_add( ap, pe, uuid );
-	errors = auth0_apply_end( ap, 1 );
+	auth0_write_begin( ai, op, NULL, &ap );
+	auth0_write_add( ap, pe, uuid );
+	errors = auth0_write_end( ap, 1 );
 	return errors ? -1 : 0;
 }
 
@@ -139,7 +139,7 @@ ensure_ou( struct auth0_info *ai, Operation *op, const char *ou )
 
 /* Creates the suffix entry and the containers that are missing. */
 int
-auth0_apply_containers( struct auth0_info *ai, Operation *op )
+auth0_tree_containers( struct auth0_info *ai, Operation *op )
 {
 	static const char *const ous[] = {
 		AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
@@ -157,7 +157,7 @@ auth0_apply_containers( struct auth0_info *ai, Operation *op )
 
 /* Reads the counter attr of entry dn; *out is left alone when unset. */
 int
-auth0_apply_get_counter( Operation *op, const char *dn, const char *attr,
+auth0_tree_get_counter( Operation *op, const char *dn, const char *attr,
 	unsigned long *out )
 {
 	AttributeDescription *ad = NULL;
@@ -187,7 +187,7 @@ done:
 
 /* Queues "replace attr: val" on entry dn. */
 int
-auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
+auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
 	const char *attr, unsigned long val )
 {
 	const char *names[2] = { attr, NULL };
@@ -202,7 +202,7 @@ auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 	auth0_entry_add( &want, attr, buf );
 	ber_str2bv( dn, 0, 0, &bdn );
 	if ( dnNormalize( 0, NULL, NULL, &bdn, &ndn, NULL ) == LDAP_SUCCESS )
-		rc = auth0_apply_update( ap, &ndn, &want, names, 0 ) < 0 ? -1 : 0;
+		rc = auth0_write_update( ap, &ndn, &want, names, 0 ) < 0 ? -1 : 0;
 	ch_free( ndn.bv_val );
 	ch_free( want.en_dn );
 	want.en_dn = NULL;

@@ -1,16 +1,13 @@
-/* apicall.c - one call to an Auth0 API for back-auth0 */
+/* request.c - one HTTP request of back-auth0's API clients */
 /*
- * Every request of the API clients goes through auth0_api_call(): it
- * builds the URL, attaches the token of the call's audience, keeps to
- * the configured request rate and to the tenant's x-ratelimit-* headers,
- * retries 429, 5xx and transport failures within ac_max_retries, renews
- * the token once on 401, and parses the JSON reply (auth0-api.md sections
- * 2 and 9).  An error names the method, the path, the status and Auth0's
- * own error and message, never a token, secret or query string.
- *
- * auth0_api_fetch() runs the resources one after another; one that fails
- * is flagged in the model and the others still run.  Runs in the refresh
- * task's thread; an auth0_api is never shared between threads.
+ * auth0_request() builds the URL, keeps to the configured request rate
+ * and to the tenant's x-ratelimit-* headers, retries 429, 5xx and
+ * transport failures within ac_max_retries, and parses the JSON reply
+ * (auth0-api.md sections 2 and 9).  The bearer token is the caller's
+ * (apicall.c for the APIs, token.c asks for tokens without one).  An
+ * error names the method, the path, the status and Auth0's own error and
+ * message, never a token, secret or query string.  An auth0_api is never
+ * shared between threads.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,13 +19,6 @@
 #include "http.h"
 #include "api.h"
 
-/* Defaults for settings left at 0 (or unset) by the caller. */
-#define AUTH0_API_MAX_WAIT	60.0
-#define AUTH0_API_POLL		1.0
-#define AUTH0_API_EXPORT_TIME	3600.0
-#define AUTH0_API_PAGE_CAP	1000
-#define AUTH0_AUTHZ_AUDIENCE	"urn:auth0-authz-api"
-
 /* What auth0_api_call() does with an answer. */
 enum { CALL_OK, CALL_RETRY, CALL_FAIL };
 
@@ -38,56 +28,6 @@ struct sunk {
 	void		*sk_arg;
 	size_t		sk_bytes;
 };
-
-static char *
-concat( const char *a, const char *b )
-{
-	size_t la = strlen( a ), lb = strlen( b );
-	char *s = malloc( la + lb + 1 );
-
-	if ( s == NULL )
-		return NULL;
-	memcpy( s, a, la );
-	memcpy( s + la, b, lb + 1 );
-	return s;
-}
-
-void
-auth0_api_init( struct auth0_api *api, const struct auth0_api_conf *conf,
-	struct auth0_transport *tr )
-{
-	struct auth0_api_conf *c = &api->ap_conf;
-
-	memset( api, 0, sizeof( *api ) );
-	*c = *conf;
-	api->ap_tr = tr;
-	if ( c->ac_max_retries < 0 )
-		c->ac_max_retries = 0;
-	if ( c->ac_max_wait <= 0 )
-		c->ac_max_wait = AUTH0_API_MAX_WAIT;
-	if ( c->ac_poll_interval <= 0 )
-		c->ac_poll_interval = AUTH0_API_POLL;
-	if ( c->ac_export_timeout <= 0 )
-		c->ac_export_timeout = AUTH0_API_EXPORT_TIME;
-	if ( c->ac_page_cap <= 0 )
-		c->ac_page_cap = AUTH0_API_PAGE_CAP;
-	if ( c->ac_authz_audience == NULL )
-		c->ac_authz_audience = AUTH0_AUTHZ_AUDIENCE;
-	/* a NULL audience makes auth0_token_get() fail with a clear error */
-	if ( c->ac_audience )
-		api->ap_mgmt_token.tk_audience = strdup( c->ac_audience );
-	else if ( c->ac_base )
-		api->ap_mgmt_token.tk_audience = concat( c->ac_base,
-			"/api/v2/" );
-	api->ap_authz_token.tk_audience = strdup( c->ac_authz_audience );
-}
-
-void
-auth0_api_destroy( struct auth0_api *api )
-{
-	auth0_token_free( &api->ap_mgmt_token );
-	auth0_token_free( &api->ap_authz_token );
-}
 
 static int
 unreserved( unsigned char ch )
@@ -156,26 +96,6 @@ build_url( const char *base, const char *path, const char *const *query )
 	return url;
 }
 
-/*
- * Reports one warning about the data through m->sn_warn; with capped,
- * only while at most AUTH0_MAX_WARNINGS records were bad (as snapdir.c).
- */
-void
-auth0_api_warn( struct auth0_model *m, int capped, const char *fmt, ... )
-{
-	char msg[AUTH0_ERRLEN + 128];
-	va_list ap;
-
-	if ( m->sn_warn == NULL )
-		return;
-	if ( capped && m->sn_bad > AUTH0_MAX_WARNINGS )
-		return;
-	va_start( ap, fmt );
-	vsnprintf( msg, sizeof( msg ), fmt, ap );
-	va_end( ap );
-	m->sn_warn( m->sn_warn_arg, msg );
-}
-
 static double
 now( struct auth0_api *api )
 {
@@ -239,13 +159,6 @@ wait_429( struct auth0_api *api, const struct auth0_http_resp *r, int tries )
 		backoff( api, tries );
 }
 
-static struct auth0_token *
-token_of( struct auth0_api *api, int auth )
-{
-	return auth == AUTH0_AUTH_AUTHZ ? &api->ap_authz_token :
-		&api->ap_mgmt_token;
-}
-
 static int
 count_sink( void *arg, const char *data, size_t len )
 {
@@ -270,24 +183,20 @@ what( const struct auth0_call *c )
 	return c->ca_what ? c->ca_what : c->ca_path;
 }
 
-/* Sends c once (token, headers, rate limit); fills *r. */
+/* Sends c once (bearer token, headers, rate limit); fills *r. */
 static int
 send_once( struct auth0_api *api, const struct auth0_call *c,
-	const char *url, struct sunk *sk, struct auth0_http_resp *r,
-	char *errbuf )
+	const char *token, const char *url, struct sunk *sk,
+	struct auth0_http_resp *r, char *errbuf )
 {
 	struct auth0_transport *tr = api->ap_tr;
 	struct auth0_http_req rq;
-	const char *hdrs[4], *token = NULL;
+	const char *hdrs[4];
 	char *auth = NULL;
 	size_t alen = 0;
-	int n = 0, rc;
+	int n = 0;
 
-	if ( c->ca_auth != AUTH0_AUTH_NONE ) {
-		rc = auth0_token_get( api, token_of( api, c->ca_auth ), &token,
-			errbuf );
-		if ( rc )
-			return rc;
+	if ( token ) {
 		alen = strlen( token ) + sizeof( "Authorization: Bearer " );
 		auth = malloc( alen );
 		if ( auth == NULL ) {
@@ -402,7 +311,7 @@ transport_text( const struct auth0_http_resp *r )
 static int
 judge( struct auth0_api *api, const struct auth0_call *c,
 	const struct auth0_http_resp *r, const struct sunk *sk, int *tries,
-	int *renewed, int *rc, char *errbuf )
+	int *rc, char *errbuf )
 {
 	/* a streamed body already went to the caller: never repeat it */
 	int retry = *tries < api->ap_conf.ac_max_retries && sk->sk_bytes == 0;
@@ -419,13 +328,6 @@ judge( struct auth0_api *api, const struct auth0_call *c,
 		if ( retry )
 			backoff( api, (*tries)++ );
 		return retry ? CALL_RETRY : CALL_FAIL;
-	}
-	if ( st == 401 && c->ca_auth != AUTH0_AUTH_NONE && !*renewed &&
-			sk->sk_bytes == 0 ) {
-		/* expired or revoked early: one new token, one more try */
-		*renewed = 1;
-		auth0_token_drop( token_of( api, c->ca_auth ) );
-		return CALL_RETRY;
 	}
 	if ( st == 429 )
 		api->ap_stats.as_429++;
@@ -461,21 +363,25 @@ parse_reply( struct auth0_call *c, const struct auth0_http_resp *r,
 }
 
 /*
- * Performs c: on success c->ca_json holds the parsed reply (the caller
- * deletes it; NULL for a streamed body).  Returns AUTH0_OK or an error
- * with errbuf set; c->ca_status is the last HTTP status (0 if none).
+ * Performs c with token as its bearer (NULL: none).  On success c->ca_json
+ * holds the parsed reply (the caller deletes it; NULL for a streamed
+ * body).  Returns AUTH0_OK or an error with errbuf set; c->ca_status is
+ * the last HTTP status (0 if none), c->ca_streamed what reached the sink.
+ * A 401 is not retried here: renewing the token is the caller's.
  */
 int
-auth0_api_call( struct auth0_api *api, struct auth0_call *c, char *errbuf )
+auth0_request( struct auth0_api *api, struct auth0_call *c,
+	const char *token, char *errbuf )
 {
 	struct auth0_http_resp r;
 	struct sunk sk = { c->ca_sink, c->ca_sink_arg, 0 };
 	const char *base = c->ca_base ? c->ca_base : api->ap_conf.ac_base;
 	char *url = NULL;
-	int rc = AUTH0_OK, tries = 0, renewed = 0, verdict;
+	int rc = AUTH0_OK, tries = 0, verdict;
 
 	c->ca_json = NULL;
 	c->ca_status = 0;
+	c->ca_streamed = 0;
 	memset( &r, 0, sizeof( r ) );
 	if ( base == NULL ) {
 		snprintf( errbuf, AUTH0_ERRLEN, "no Auth0 domain configured" );
@@ -487,12 +393,11 @@ auth0_api_call( struct auth0_api *api, struct auth0_call *c, char *errbuf )
 		return AUTH0_ERR_NOMEM;
 	}
 	for ( ;; ) {
-		rc = send_once( api, c, url, &sk, &r, errbuf );
+		rc = send_once( api, c, token, url, &sk, &r, errbuf );
 		if ( rc )
 			goto done;
 		c->ca_status = r.rs_status;
-		verdict = judge( api, c, &r, &sk, &tries, &renewed, &rc,
-			errbuf );
+		verdict = judge( api, c, &r, &sk, &tries, &rc, errbuf );
 		if ( verdict != CALL_RETRY )
 			break;
 		api->ap_stats.as_retries++;
@@ -504,78 +409,10 @@ auth0_api_call( struct auth0_api *api, struct auth0_call *c, char *errbuf )
 			rc = parse_reply( c, &r, errbuf );
 	}
 done:
+	c->ca_streamed = sk.sk_bytes;
 	if ( c->ca_secret && r.rs_body )
 		explicit_bzero( r.rs_body, r.rs_len );
 	auth0_http_resp_free( &r );
 	free( url );
 	return rc;
-}
-
-/* Marks a resource failed, reports it, keeps the first error. */
-static void
-failed( struct auth0_model *m, unsigned res, const char *name, int rc,
-	const char *err, int *first, char *errbuf )
-{
-	m->sn_failed |= res;
-	/* users missing from a failed fetch must not be deleted */
-	if ( res == AUTH0_RES_USERS )
-		m->sn_complete = 0;
-	auth0_api_warn( m, 0, "%s: %s; the stored data is kept", name, err );
-	if ( *first == AUTH0_OK ) {
-		*first = rc;
-		snprintf( errbuf, AUTH0_ERRLEN, "%s: %s", name, err );
-	}
-}
-
-int
-auth0_api_fetch( struct auth0_api *api, const struct auth0_select *sel,
-	struct auth0_model *m, char *errbuf )
-{
-	char err[AUTH0_ERRLEN];
-	const char *token;
-	int rc, first = AUTH0_OK;
-
-	errbuf[0] = '\0';
-	err[0] = '\0';
-	/* a refused token fails every Management API resource: ask once */
-	rc = auth0_token_get( api, &api->ap_mgmt_token, &token, err );
-	if ( rc ) {
-		failed( m, AUTH0_RES_USERS, "users", rc, err, &first, errbuf );
-		failed( m, AUTH0_RES_ROLES, "roles", rc, err, &first, errbuf );
-		failed( m, AUTH0_RES_CLIENTS, "clients", rc, err, &first,
-			errbuf );
-	} else {
-		rc = auth0_mgmt_users( api, sel, m, err );
-		if ( rc )
-			failed( m, AUTH0_RES_USERS, "users", rc, err, &first,
-				errbuf );
-		rc = auth0_mgmt_roles( api, m, err );
-		if ( rc )
-			failed( m, AUTH0_RES_ROLES, "roles", rc, err, &first,
-				errbuf );
-		rc = auth0_mgmt_clients( api, m, err );
-		if ( rc )
-			failed( m, AUTH0_RES_CLIENTS, "clients", rc, err, &first,
-				errbuf );
-	}
-	if ( api->ap_conf.ac_authz_url ) {
-		rc = auth0_authz_fetch( api, m, err );
-		if ( rc )
-			failed( m, AUTH0_RES_AUTHZ, "authz", rc, err, &first,
-				errbuf );
-	}
-	return first;
-}
-
-/* One GET of the Management API with its token; the reply is in c->ca_json. */
-int
-auth0_api_get( struct auth0_api *api, struct auth0_call *c, const char *path,
-	const char *const *query, char *errbuf )
-{
-	memset( c, 0, sizeof( *c ) );
-	c->ca_method = "GET";
-	c->ca_path = path;
-	c->ca_query = query;
-	c->ca_auth = AUTH0_AUTH_MGMT;
-	return auth0_api_call( api, c, errbuf );
 }
