@@ -49,8 +49,8 @@ auth0_user_free( struct auth0_user *u )
 	memset( u, 0, sizeof( *u ) );
 }
 
-static void
-group_free( struct auth0_group *g )
+void
+auth0_group_free( struct auth0_group *g )
 {
 	size_t i;
 
@@ -68,6 +68,9 @@ group_free( struct auth0_group *g )
 	auth0_uset_free( &g->gr_flat );
 	free( g->gr_cn );
 	free( g->gr_dn );
+	free( g->gr_type );
+	free( g->gr_conn_id );
+	free( g->gr_external );
 }
 
 static void
@@ -94,6 +97,7 @@ client_free( struct auth0_client *c )
 	auth0_uset_free( &c->cl_flat );
 	free( c->cl_cn );
 	free( c->cl_dn );
+	auth0_strv_free( c->cl_conns );
 }
 
 void
@@ -104,7 +108,7 @@ auth0_model_free( struct auth0_model *m )
 	for ( i = 0; i < m->sn_nusers; i++ )
 		auth0_user_free( &m->sn_users[i] );
 	for ( i = 0; i < m->sn_ngroups; i++ )
-		group_free( &m->sn_groups[i] );
+		auth0_group_free( &m->sn_groups[i] );
 	for ( i = 0; i < m->sn_nroles; i++ )
 		role_free( &m->sn_roles[i] );
 	for ( i = 0; i < m->sn_nclients; i++ )
@@ -113,6 +117,7 @@ auth0_model_free( struct auth0_model *m )
 	free( m->sn_groups );
 	free( m->sn_roles );
 	free( m->sn_clients );
+	auth0_native_free( m );
 	auth0_model_init( m );
 }
 
@@ -577,7 +582,7 @@ auth0_model_add_authz( struct auth0_model *m, const cJSON *exp,
 		if ( authz_group( &g, o ) ||
 				!( n = grow( m->sn_groups, m->sn_ngroups,
 					sizeof( *n ) ) ) ) {
-			group_free( &g );
+			auth0_group_free( &g );
 			bad++;
 			continue;
 		}
