@@ -208,6 +208,7 @@ struct auth0_model {
 	size_t			sn_bad;		/* malformed records */
 	int			sn_complete;	/* every user record was read */
 	unsigned		sn_failed;	/* AUTH0_RES_* not fetched whole */
+	unsigned		sn_let_go;	/* failed, nothing stored of them */
 	const struct auth0_maprule *sn_rules;	/* set before reading */
 	size_t			sn_nrules;
 	auth0_warn_fn		*sn_warn;	/* optional */

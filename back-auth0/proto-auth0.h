@@ -83,6 +83,9 @@ int auth0_sync_all( struct auth0_run *rn );
 void auth0_sync_free( struct auth0_run *rn );
 const char *auth0_sync_ou( enum auth0_ou ou );
 
+/* syncnative.c */
+void auth0_sync_let_go( struct auth0_run *rn );
+
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );
