@@ -53,13 +53,13 @@ const char *const auth0_map_client_attrs[] = {
 };
 
 const char *const auth0_map_org_attrs[] = {
-	"objectClass", "cn", "displayName", "member", "auth0OrganizationId",
-	NULL
+	"objectClass", "cn", "displayName", "member", "uniqueMember",
+	"auth0OrganizationId", NULL
 };
 
 const char *const auth0_map_orgrole_attrs[] = {
-	"objectClass", "cn", "member", "auth0OrganizationId", "auth0RoleId",
-	"auth0OrganizationRoleId", "auth0RoleRef", NULL
+	"objectClass", "cn", "member", "uniqueMember", "auth0OrganizationId",
+	"auth0RoleId", "auth0OrganizationRoleId", "auth0RoleRef", NULL
 };
 
 /* The default fold: ASCII lower case (slapd passes its UTF-8 casefold). */
