@@ -1301,7 +1301,7 @@ class ManagementApi:
     # -- native groups (auth0-api.md section 10)
 
     def groups(self, req):
-        items = [group_view(g) for g in self.sim.tenant.groups]
+        items = [native_group_view(g) for g in self.sim.tenant.groups]
         for param in ("connection_id", "name", "external_id"):
             if req.arg(param) is not None:
                 items = [g for g in items if g.get(param) == req.arg(param)]
@@ -1339,7 +1339,8 @@ class ManagementApi:
 
     def role_groups(self, req):
         role = self.role(req)
-        items = [group_view(g) for g in self.sim.tenant.groups if role["id"] in (g.get("roles") or [])]
+        items = [native_group_view(g) for g in self.sim.tenant.groups
+                 if role["id"] in (g.get("roles") or [])]
         return checkpoint_page(req, items, "groups", "role-groups:" + role["id"])
 
     # -- organizations
@@ -1382,8 +1383,8 @@ class ManagementApi:
         return offset_page(req, items, "members")
 
 
-def group_view(group):
-    """A group as GET /groups shows it: no members, no roles."""
+def native_group_view(group):
+    """A native group as GET /api/v2/groups shows it: no members, no roles."""
     return {k: v for k, v in group.items() if k not in ("members", "roles")}
 
 
