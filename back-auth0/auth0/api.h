@@ -13,6 +13,8 @@
  *              members (checkpoint paging) and permissions, clients,
  *              connections
  *   authz.c    Authorization Extension: groups, roles, permissions
+ *   nativeapi.c native groups and their members and roles, organizations
+ *              and their members' roles, connections' enabled clients
  *   tenant.c   the whole tenant: every resource, failures isolated
  *
  * Calls go down that list only.
@@ -168,6 +170,17 @@ int auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
 /* userfeed.c */
 int auth0_feed_user( struct auth0_feed *fd, const struct cJSON *obj,
 	char *errbuf );
+int auth0_mgmt_checkpoint( struct auth0_api *api, const char *path,
+	const char *const *fixed, const char *take, const char *key,
+	const char *pick, struct cJSON *out, char *errbuf );
+
+/* nativeapi.c: each sets *res to the AUTH0_RES_* that failed */
+int auth0_mgmt_connections( struct auth0_api *api, struct auth0_model *m,
+	char *errbuf );
+int auth0_mgmt_groups( struct auth0_api *api, struct auth0_model *m,
+	unsigned *res, char *errbuf );
+int auth0_mgmt_orgs( struct auth0_api *api, struct auth0_model *m,
+	unsigned *res, char *errbuf );
 
 /* export.c */
 int auth0_export_users( struct auth0_api *api, const char *conn_id,

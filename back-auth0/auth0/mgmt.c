@@ -483,3 +483,12 @@ auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
 	cJSON_Delete( clients );
 	return rc;
 }
+
+/* Checkpoint paging for the other Management API files (nativeapi.c). */
+int
+auth0_mgmt_checkpoint( struct auth0_api *api, const char *path,
+	const char *const *fixed, const char *take, const char *key,
+	const char *pick, cJSON *out, char *errbuf )
+{
+	return checkpoint_all( api, path, fixed, take, key, pick, out, errbuf );
+}

@@ -5,6 +5,9 @@
  * depth; a user whose connection and IdP group match a group's mapping is
  * a member of that group; roles on a group apply to its effective members;
  * a role scoped to an application gives its holders access to it.
+ * Native groups (native.c) nest through members of member_type group the
+ * same way, and pass the Management API roles assigned to them on to
+ * their effective members.
  * Traversal visits each group once per root, so diamonds count a user once
  * and cycles end; cycles are counted and reported.  Pure: no slapd.
  */
@@ -26,11 +29,14 @@ struct flat {
 	size_t			*fl_nmapped;
 };
 
+/* Groups by source, then id: an id names a group within its source. */
 static int
 cmp_group_id( const void *a, const void *b )
 {
 	const struct auth0_group *x = a, *y = b;
 
+	if ( x->gr_source != y->gr_source )
+		return x->gr_source - y->gr_source;
 	return strcmp( x->gr_id, y->gr_id );
 }
 
@@ -43,12 +49,13 @@ cmp_size( const void *a, const void *b )
 }
 
 static size_t
-group_index( const struct auth0_model *m, const char *id )
+group_index( const struct auth0_model *m, int source, const char *id )
 {
 	struct auth0_group key, *g;
 
 	if ( m->sn_ngroups == 0 )
 		return AUTH0_NOINDEX;
+	key.gr_source = source;
 	key.gr_id = (char *)id;
 	g = bsearch( &key, m->sn_groups, m->sn_ngroups, sizeof( key ),
 		cmp_group_id );
@@ -159,7 +166,7 @@ flatten_group( struct flat *f, size_t root )
 		for ( i = 0; i < f->fl_nmapped[gi]; i++ )
 			collect( f, f->fl_mapped[gi][i] );
 		for ( c = g->gr_nested; c && *c; c++ ) {
-			size_t ci = group_index( m, *c );
+			size_t ci = group_index( m, g->gr_source, *c );
 			if ( ci == AUTH0_NOINDEX || f->fl_gmark[ci] == f->fl_epoch )
 				continue;
 			f->fl_gmark[ci] = f->fl_epoch;
@@ -183,7 +190,7 @@ find_cycles( struct flat *f )
 		f->fl_epoch++;
 		head = tail = 0;
 		for ( char **c = m->sn_groups[g].gr_nested; c && *c; c++ ) {
-			size_t ci = group_index( m, *c );
+			size_t ci = group_index( m, m->sn_groups[g].gr_source, *c );
 			if ( ci != AUTH0_NOINDEX && f->fl_gmark[ci] != f->fl_epoch ) {
 				f->fl_gmark[ci] = f->fl_epoch;
 				f->fl_queue[tail++] = ci;
@@ -197,7 +204,8 @@ find_cycles( struct flat *f )
 				break;
 			}
 			for ( char **c = m->sn_groups[gi].gr_nested; c && *c; c++ ) {
-				size_t ci = group_index( m, *c );
+				size_t ci = group_index( m,
+					m->sn_groups[gi].gr_source, *c );
 				if ( ci != AUTH0_NOINDEX &&
 						f->fl_gmark[ci] != f->fl_epoch ) {
 					f->fl_gmark[ci] = f->fl_epoch;
@@ -208,16 +216,24 @@ find_cycles( struct flat *f )
 	}
 }
 
+/*
+ * Holders of r: direct ones and the effective members of the groups it is
+ * assigned to (extension roles through extension groups, Management API
+ * roles through native groups).
+ */
 static int
 flatten_role( struct flat *f, struct auth0_role *r )
 {
 	struct auth0_model *m = f->fl_m;
+	int source = r->ro_kind == AUTH0_ROLE_AUTHZ ? AUTH0_GSRC_AUTHZ :
+		AUTH0_GSRC_NATIVE;
 	size_t g, i;
 
 	set_begin( f );
 	collect_ids( f, r->ro_users );
-	for ( g = 0; r->ro_kind == AUTH0_ROLE_AUTHZ && g < m->sn_ngroups; g++ ) {
-		if ( !auth0_strv_has( m->sn_groups[g].gr_roles, r->ro_id ) )
+	for ( g = 0; g < m->sn_ngroups; g++ ) {
+		if ( m->sn_groups[g].gr_source != source ||
+				!auth0_strv_has( m->sn_groups[g].gr_roles, r->ro_id ) )
 			continue;
 		for ( i = 0; i < m->sn_groups[g].gr_flat.ut_n; i++ )
 			collect( f, m->sn_groups[g].gr_flat.ut_idx[i] );
@@ -240,6 +256,36 @@ flatten_client( struct flat *f, struct auth0_client *c )
 			collect( f, ro->ro_flat.ut_idx[i] );
 	}
 	return set_take( f, &c->cl_flat );
+}
+
+/* An organization's members, and per role held there its holders. */
+static int
+flatten_orgs( struct flat *f )
+{
+	struct auth0_model *m = f->fl_m;
+	size_t o, i;
+	int rc = 0;
+
+	for ( o = 0; o < m->sn_norgs && !rc; o++ ) {
+		struct auth0_org *og = &m->sn_orgs[o];
+		set_begin( f );
+		for ( i = 0; i < og->og_nmembers; i++ )
+			collect( f, auth0_model_user_index( m,
+				og->og_members[i].om_user ) );
+		rc = set_take( f, &og->og_flat );
+	}
+	for ( o = 0; o < m->sn_norgroles && !rc; o++ ) {
+		struct auth0_orgrole *r = &m->sn_orgroles[o];
+		struct auth0_org *og = &m->sn_orgs[r->or_org];
+		set_begin( f );
+		for ( i = 0; i < og->og_nmembers; i++ )
+			if ( auth0_strv_has( og->og_members[i].om_roles,
+					r->or_role ) )
+				collect( f, auth0_model_user_index( m,
+					og->og_members[i].om_user ) );
+		rc = set_take( f, &r->or_flat );
+	}
+	return rc;
 }
 
 static int
@@ -279,6 +325,11 @@ memberof( struct auth0_model *m )
 			add_ref( m, &m->sn_roles[i].ro_flat, AUTH0_ROLE, i, fp );
 		for ( i = 0; i < m->sn_nclients; i++ )
 			add_ref( m, &m->sn_clients[i].cl_flat, AUTH0_CLIENT, i, fp );
+		for ( i = 0; i < m->sn_norgs; i++ )
+			add_ref( m, &m->sn_orgs[i].og_flat, AUTH0_ORG, i, fp );
+		for ( i = 0; i < m->sn_norgroles; i++ )
+			add_ref( m, &m->sn_orgroles[i].or_flat, AUTH0_ORGROLE, i,
+				fp );
 		for ( i = 0; pass == 0 && i < m->sn_nusers; i++ ) {
 			struct auth0_user *u = &m->sn_users[i];
 			free( u->us_memberof );
@@ -313,8 +364,9 @@ flat_free( struct flat *f )
 }
 
 /*
- * Computes gr_flat, ro_flat, cl_flat, gr_in_cycle, sn_cycles and every
- * user's us_memberof.  Sorts users and groups by id.  Returns AUTH0_OK or
+ * Computes gr_flat, ro_flat, cl_flat, og_flat, or_flat (orgs prepared by
+ * auth0_orgs_prepare()), gr_in_cycle, sn_cycles and every user's
+ * us_memberof.  Sorts users by id and groups by source and id.  Returns AUTH0_OK or
  * AUTH0_ERR_NOMEM (the model is then only partly flattened).
  */
 int
@@ -348,6 +400,8 @@ auth0_flatten( struct auth0_model *m )
 		rc = flatten_role( &f, &m->sn_roles[i] );
 	for ( i = 0; i < m->sn_nclients && !rc; i++ )
 		rc = flatten_client( &f, &m->sn_clients[i] );
+	if ( !rc )
+		rc = flatten_orgs( &f );
 	if ( !rc )
 		rc = memberof( m );
 	flat_free( &f );

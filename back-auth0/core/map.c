@@ -37,7 +37,8 @@ const char *const auth0_map_user_attrs[] = {
 const char *const auth0_map_group_attrs[] = {
 	"objectClass", "cn", "description", "member", "uniqueMember",
 	"memberUid", "gidNumber", "auth0GroupId", "auth0NestedGroup",
-	"auth0RoleRef", NULL
+	"auth0RoleRef", "auth0GroupSource", "auth0GroupType", "auth0Connection",
+	"auth0ExternalId", NULL
 };
 
 const char *const auth0_map_role_attrs[] = {
@@ -48,7 +49,17 @@ const char *const auth0_map_role_attrs[] = {
 
 const char *const auth0_map_client_attrs[] = {
 	"objectClass", "cn", "description", "member", "uniqueMember",
-	"auth0ClientId", "auth0AppType", NULL
+	"auth0ClientId", "auth0AppType", "auth0Connection", NULL
+};
+
+const char *const auth0_map_org_attrs[] = {
+	"objectClass", "cn", "displayName", "member", "uniqueMember",
+	"auth0OrganizationId", NULL
+};
+
+const char *const auth0_map_orgrole_attrs[] = {
+	"objectClass", "cn", "member", "uniqueMember", "auth0OrganizationId",
+	"auth0RoleId", "auth0OrganizationRoleId", "auth0RoleRef", NULL
 };
 
 /* The default fold: ASCII lower case (slapd passes its UTF-8 casefold). */
@@ -319,6 +330,26 @@ child_dn( const char *attr, const char *value, const char *ou,
 	return dn;
 }
 
+/* "cn=<role cn>,cn=<org>,ou=organizations,<suffix>", malloc'd. */
+static char *
+orgrole_dn( const struct auth0_model *m, const struct auth0_orgrole *r,
+	const struct auth0_mapconf *mc )
+{
+	char *parent = auth0_map_dn( m, AUTH0_ORG, r->or_org, mc );
+	char *rdn = NULL, *dn = NULL;
+	size_t len;
+
+	if ( parent && r->or_cn && auth0_map_rdn( "cn", r->or_cn, &rdn ) == 0 ) {
+		len = strlen( rdn ) + strlen( parent ) + 2;
+		dn = malloc( len );
+		if ( dn )
+			snprintf( dn, len, "%s,%s", rdn, parent );
+	}
+	free( rdn );
+	free( parent );
+	return dn;
+}
+
 char *
 auth0_map_user_dn( const struct auth0_user *u, const struct auth0_mapconf *mc )
 {
@@ -346,6 +377,15 @@ auth0_map_dn( const struct auth0_model *m, enum auth0_kind kind, size_t idx,
 			return strdup( m->sn_clients[idx].cl_dn );
 		return child_dn( "cn", m->sn_clients[idx].cl_cn, "applications",
 			mc );
+	case AUTH0_ORG:
+		if ( m->sn_orgs[idx].og_dn )
+			return strdup( m->sn_orgs[idx].og_dn );
+		return child_dn( "cn", m->sn_orgs[idx].og_name, "organizations",
+			mc );
+	case AUTH0_ORGROLE:
+		if ( m->sn_orgroles[idx].or_dn )
+			return strdup( m->sn_orgroles[idx].or_dn );
+		return orgrole_dn( m, &m->sn_orgroles[idx], mc );
 	}
 	return NULL;
 }
@@ -376,6 +416,13 @@ auth0_map_prepare_dns( struct auth0_model *m, const struct auth0_mapconf *mc )
 	for ( i = 0; i < m->sn_nclients; i++ )
 		if ( m->sn_clients[i].cl_dn == NULL )
 			m->sn_clients[i].cl_dn = auth0_map_dn( m, AUTH0_CLIENT,
+				i, mc );
+	for ( i = 0; i < m->sn_norgs; i++ )
+		if ( m->sn_orgs[i].og_dn == NULL )
+			m->sn_orgs[i].og_dn = auth0_map_dn( m, AUTH0_ORG, i, mc );
+	for ( i = 0; i < m->sn_norgroles; i++ )
+		if ( m->sn_orgroles[i].or_dn == NULL )
+			m->sn_orgroles[i].or_dn = auth0_map_dn( m, AUTH0_ORGROLE,
 				i, mc );
 	return AUTH0_OK;
 }
@@ -521,11 +568,14 @@ auth0_map_user( const struct auth0_model *m, const struct auth0_user *u,
 }
 
 
+/* Extension groups first: they held their names before native ones. */
 static int
 cmp_group( const void *a, const void *b )
 {
 	const struct auth0_group *x = a, *y = b;
 
+	if ( x->gr_source != y->gr_source )
+		return x->gr_source - y->gr_source;
 	return strcmp( x->gr_id, y->gr_id );
 }
 
@@ -571,11 +621,27 @@ claim_cn( void **taken, const char *name, const char *id, auth0_fold_fn *fold,
 	return alt;
 }
 
+static void
+report_clash( const struct auth0_model *m, const struct auth0_group *g )
+{
+	char msg[AUTH0_ERRLEN + 128];
+
+	if ( m->sn_warn == NULL )
+		return;
+	snprintf( msg, sizeof( msg ), "%s group %s: its name \"%.80s\" is "
+		"taken by another group; its entry is cn=%.120s",
+		g->gr_source == AUTH0_GSRC_NATIVE ? "native" : "extension",
+		g->gr_id, g->gr_name, g->gr_cn );
+	m->sn_warn( m->sn_warn_arg, msg );
+}
+
 /*
  * Chooses the cn of every group, role and application.  Within each
  * container, in order of id (roles: Management API roles before extension
- * roles), the first holder of a name gets cn=name and a later one
- * cn="name (id)".  Sorts groups, roles and clients in that order.
+ * roles; groups: extension groups before native ones, whose names are
+ * unique only within a connection), the first holder of a name gets
+ * cn=name and a later one cn="name (id)", reported once per refresh.
+ * Sorts groups, roles and clients in that order; prepares organizations.
  */
 int
 auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold )
@@ -592,9 +658,13 @@ auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold )
 		cmp_role );
 	auth0_sort( m->sn_clients, m->sn_nclients, sizeof( *m->sn_clients ),
 		cmp_client );
-	for ( i = 0; i < m->sn_ngroups && !err; i++ )
+	for ( i = 0; i < m->sn_ngroups && !err; i++ ) {
 		m->sn_groups[i].gr_cn = claim_cn( &tg, m->sn_groups[i].gr_name,
 			m->sn_groups[i].gr_id, fold, &err );
+		if ( !err && strcmp( m->sn_groups[i].gr_cn,
+				m->sn_groups[i].gr_name ) )
+			report_clash( m, &m->sn_groups[i] );
+	}
 	for ( i = 0; i < m->sn_nroles && !err; i++ )
 		m->sn_roles[i].ro_cn = claim_cn( &tr, m->sn_roles[i].ro_name,
 			m->sn_roles[i].ro_id, fold, &err );
@@ -604,6 +674,8 @@ auth0_map_assign_cns( struct auth0_model *m, auth0_fold_fn *fold )
 	tdestroy( tg, free_node );
 	tdestroy( tr, free_node );
 	tdestroy( tc, free_node );
+	if ( !err && auth0_orgs_prepare( m, fold ) )
+		err = 1;
 	return err ? AUTH0_ERR_NOMEM : AUTH0_OK;
 }
 
@@ -657,12 +729,13 @@ add_dn_ref( const struct auth0_model *m, struct auth0_entry *e,
 }
 
 static size_t
-find_group( const struct auth0_model *m, const char *id )
+find_group( const struct auth0_model *m, int source, const char *id )
 {
 	size_t i;
 
 	for ( i = 0; i < m->sn_ngroups; i++ )
-		if ( strcmp( m->sn_groups[i].gr_id, id ) == 0 )
+		if ( m->sn_groups[i].gr_source == source &&
+				strcmp( m->sn_groups[i].gr_id, id ) == 0 )
 			return i;
 	return AUTH0_NOINDEX;
 }
@@ -689,7 +762,23 @@ find_client( const struct auth0_model *m, const char *id )
 	return AUTH0_NOINDEX;
 }
 
-/* An Authorization Extension group under ou=groups. */
+/* What only native groups have (DESIGN.md 8.3). */
+static int
+native_attrs( const struct auth0_model *m, const struct auth0_group *g,
+	struct auth0_entry *e )
+{
+	const char *conn = auth0_model_conn_name( m, g->gr_conn_id );
+	int rc = 0;
+
+	rc |= auth0_entry_add( e, "auth0GroupSource", "auth0" );
+	rc |= add_opt( e, "auth0GroupType", g->gr_type );
+	if ( g->gr_type && strcmp( g->gr_type, "connection" ) == 0 )
+		rc |= add_opt( e, "auth0Connection", conn ? conn : g->gr_conn_id );
+	rc |= add_opt( e, "auth0ExternalId", g->gr_external );
+	return rc;
+}
+
+/* An Authorization Extension or native group under ou=groups. */
 int
 auth0_map_group( const struct auth0_model *m, const struct auth0_group *g,
 	long gidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
@@ -711,8 +800,12 @@ auth0_map_group( const struct auth0_model *m, const struct auth0_group *g,
 	rc |= add_members( m, &g->gr_flat, mc, e, 1 );
 	rc |= add_long( e, "gidNumber", gidnumber );
 	rc |= auth0_entry_add( e, "auth0GroupId", g->gr_id );
+	if ( g->gr_source == AUTH0_GSRC_NATIVE )
+		rc |= native_attrs( m, g, e );
+	else
+		rc |= auth0_entry_add( e, "auth0GroupSource", "authz" );
 	for ( p = g->gr_nested; p && *p; p++ ) {
-		size_t ci = find_group( m, *p );
+		size_t ci = find_group( m, g->gr_source, *p );
 		if ( ci != AUTH0_NOINDEX )
 			rc |= add_dn_ref( m, e, "auth0NestedGroup", AUTH0_GROUP, ci,
 				mc );
@@ -770,6 +863,7 @@ auth0_map_client( const struct auth0_model *m, const struct auth0_client *c,
 	static const char *const ocs[] = {
 		"top", "groupOfNames", "auth0Application", NULL
 	};
+	size_t i;
 	int rc = 0;
 
 	auth0_entry_init( e );
@@ -783,6 +877,68 @@ auth0_map_client( const struct auth0_model *m, const struct auth0_client *c,
 	rc |= add_members( m, &c->cl_flat, mc, e, 0 );
 	rc |= auth0_entry_add( e, "auth0ClientId", c->cl_id );
 	rc |= add_opt( e, "auth0AppType", c->cl_type );
+	for ( i = 0; i < m->sn_nconns; i++ )
+		if ( auth0_strv_has( m->sn_conns[i].cn_clients, c->cl_id ) &&
+				!auth0_entry_has( e, "auth0Connection",
+					m->sn_conns[i].cn_name ) )
+			rc |= auth0_entry_add( e, "auth0Connection",
+				m->sn_conns[i].cn_name );
+	if ( rc )
+		auth0_entry_free( e );
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* An organization under ou=organizations: groupOfNames only. */
+int
+auth0_map_org( const struct auth0_model *m, const struct auth0_org *o,
+	const struct auth0_mapconf *mc, struct auth0_entry *e )
+{
+	static const char *const ocs[] = {
+		"top", "groupOfNames", "auth0Organization", NULL
+	};
+	int rc = 0;
+
+	auth0_entry_init( e );
+	e->en_dn = auth0_map_dn( m, AUTH0_ORG, (size_t)( o - m->sn_orgs ), mc );
+	if ( e->en_dn == NULL )
+		return AUTH0_ERR_DATA;
+	rc |= add_classes( e, ocs );
+	rc |= auth0_entry_add( e, "cn", o->og_name );
+	rc |= add_opt( e, "displayName", o->og_display );
+	rc |= add_members( m, &o->og_flat, mc, e, 0 );
+	rc |= auth0_entry_add( e, "auth0OrganizationId", o->og_id );
+	if ( rc )
+		auth0_entry_free( e );
+	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;
+}
+
+/* A role held in an organization, below the organization's entry. */
+int
+auth0_map_orgrole( const struct auth0_model *m,
+	const struct auth0_orgrole *r, const struct auth0_mapconf *mc,
+	struct auth0_entry *e )
+{
+	static const char *const ocs[] = {
+		"top", "groupOfNames", "auth0OrganizationRole", NULL
+	};
+	size_t ri;
+	int rc = 0;
+
+	auth0_entry_init( e );
+	e->en_dn = auth0_map_dn( m, AUTH0_ORGROLE,
+		(size_t)( r - m->sn_orgroles ), mc );
+	if ( e->en_dn == NULL )
+		return AUTH0_ERR_DATA;
+	rc |= add_classes( e, ocs );
+	rc |= auth0_entry_add( e, "cn", r->or_cn );
+	rc |= add_members( m, &r->or_flat, mc, e, 0 );
+	rc |= auth0_entry_add( e, "auth0OrganizationId",
+		m->sn_orgs[r->or_org].og_id );
+	rc |= auth0_entry_add( e, "auth0RoleId", r->or_role );
+	rc |= auth0_entry_add( e, "auth0OrganizationRoleId", r->or_key );
+	ri = find_role( m, r->or_role );
+	if ( ri != AUTH0_NOINDEX )
+		rc |= add_dn_ref( m, e, "auth0RoleRef", AUTH0_ROLE, ri, mc );
 	if ( rc )
 		auth0_entry_free( e );
 	return rc ? AUTH0_ERR_NOMEM : AUTH0_OK;

@@ -33,9 +33,6 @@ struct auth0_mapconf {
 	const char	*mc_shell;		/* "/bin/bash" */
 };
 
-/* Case-folds a uid for collision checks; returns malloc'd text. */
-typedef char *(auth0_fold_fn)( const char *s );
-
 /* map.c */
 extern const char *const auth0_map_user_attrs[];
 int auth0_map_assign_uids( struct auth0_model *m, auth0_fold_fn *fold );
@@ -62,6 +59,13 @@ char *auth0_map_user_dn( const struct auth0_user *u,
 extern const char *const auth0_map_group_attrs[];
 extern const char *const auth0_map_role_attrs[];
 extern const char *const auth0_map_client_attrs[];
+int auth0_map_org( const struct auth0_model *m, const struct auth0_org *o,
+	const struct auth0_mapconf *mc, struct auth0_entry *e );
+int auth0_map_orgrole( const struct auth0_model *m,
+	const struct auth0_orgrole *r, const struct auth0_mapconf *mc,
+	struct auth0_entry *e );
+extern const char *const auth0_map_org_attrs[];
+extern const char *const auth0_map_orgrole_attrs[];
 
 /* entry.c */
 void auth0_entry_init( struct auth0_entry *e );

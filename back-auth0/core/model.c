@@ -49,8 +49,8 @@ auth0_user_free( struct auth0_user *u )
 	memset( u, 0, sizeof( *u ) );
 }
 
-static void
-group_free( struct auth0_group *g )
+void
+auth0_group_free( struct auth0_group *g )
 {
 	size_t i;
 
@@ -68,6 +68,9 @@ group_free( struct auth0_group *g )
 	auth0_uset_free( &g->gr_flat );
 	free( g->gr_cn );
 	free( g->gr_dn );
+	free( g->gr_type );
+	free( g->gr_conn_id );
+	free( g->gr_external );
 }
 
 static void
@@ -94,6 +97,72 @@ client_free( struct auth0_client *c )
 	auth0_uset_free( &c->cl_flat );
 	free( c->cl_cn );
 	free( c->cl_dn );
+	auth0_strv_free( c->cl_conns );
+}
+
+void
+auth0_org_free( struct auth0_org *og )
+{
+	size_t i;
+
+	free( og->og_id );
+	free( og->og_name );
+	free( og->og_display );
+	for ( i = 0; i < og->og_nmembers; i++ ) {
+		free( og->og_members[i].om_user );
+		auth0_strv_free( og->og_members[i].om_roles );
+	}
+	free( og->og_members );
+	auth0_strv_free( og->og_rids );
+	auth0_strv_free( og->og_rnames );
+	auth0_uset_free( &og->og_flat );
+	free( og->og_dn );
+	memset( og, 0, sizeof( *og ) );
+}
+
+static void
+orgrole_free( struct auth0_orgrole *r )
+{
+	free( r->or_role );
+	free( r->or_name );
+	free( r->or_key );
+	auth0_uset_free( &r->or_flat );
+	free( r->or_cn );
+	free( r->or_dn );
+}
+
+void
+auth0_orgroles_free( struct auth0_model *m )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_norgroles; i++ )
+		orgrole_free( &m->sn_orgroles[i] );
+	free( m->sn_orgroles );
+	m->sn_orgroles = NULL;
+	m->sn_norgroles = 0;
+}
+
+/* Frees the connections and organizations (native.c fills them). */
+static void
+native_free( struct auth0_model *m )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_nconns; i++ ) {
+		free( m->sn_conns[i].cn_id );
+		free( m->sn_conns[i].cn_name );
+		auth0_strv_free( m->sn_conns[i].cn_clients );
+	}
+	free( m->sn_conns );
+	for ( i = 0; i < m->sn_norgs; i++ )
+		auth0_org_free( &m->sn_orgs[i] );
+	free( m->sn_orgs );
+	auth0_orgroles_free( m );
+	m->sn_conns = NULL;
+	m->sn_nconns = 0;
+	m->sn_orgs = NULL;
+	m->sn_norgs = 0;
 }
 
 void
@@ -104,7 +173,7 @@ auth0_model_free( struct auth0_model *m )
 	for ( i = 0; i < m->sn_nusers; i++ )
 		auth0_user_free( &m->sn_users[i] );
 	for ( i = 0; i < m->sn_ngroups; i++ )
-		group_free( &m->sn_groups[i] );
+		auth0_group_free( &m->sn_groups[i] );
 	for ( i = 0; i < m->sn_nroles; i++ )
 		role_free( &m->sn_roles[i] );
 	for ( i = 0; i < m->sn_nclients; i++ )
@@ -113,6 +182,7 @@ auth0_model_free( struct auth0_model *m )
 	free( m->sn_groups );
 	free( m->sn_roles );
 	free( m->sn_clients );
+	native_free( m );
 	auth0_model_init( m );
 }
 
@@ -577,7 +647,7 @@ auth0_model_add_authz( struct auth0_model *m, const cJSON *exp,
 		if ( authz_group( &g, o ) ||
 				!( n = grow( m->sn_groups, m->sn_ngroups,
 					sizeof( *n ) ) ) ) {
-			group_free( &g );
+			auth0_group_free( &g );
 			bad++;
 			continue;
 		}

@@ -67,7 +67,8 @@ struct auth0_maprule {
 };
 
 /* What a user is a member of: a group, role or client, by index. */
-enum auth0_kind { AUTH0_GROUP = 1, AUTH0_ROLE, AUTH0_CLIENT };
+enum auth0_kind { AUTH0_GROUP = 1, AUTH0_ROLE, AUTH0_CLIENT, AUTH0_ORG,
+	AUTH0_ORGROLE };
 
 struct auth0_ref {
 	unsigned char	rf_kind;	/* enum auth0_kind */
@@ -86,7 +87,14 @@ struct auth0_mapping {
 	char	*mp_group;
 };
 
-/* An Authorization Extension group. */
+/* Where a group comes from (auth0GroupSource). */
+enum auth0_group_source { AUTH0_GSRC_AUTHZ = 0, AUTH0_GSRC_NATIVE };
+
+/*
+ * An Authorization Extension group, or a native group (GET /api/v2/groups,
+ * native.c): for those gr_nested are the members of member_type group and
+ * gr_roles Management API role ids.
+ */
 struct auth0_group {
 	char			*gr_id;
 	char			*gr_name;
@@ -100,6 +108,10 @@ struct auth0_group {
 	int			gr_in_cycle;
 	char			*gr_cn;
 	char			*gr_dn;		/* as us_dn */
+	int			gr_source;	/* enum auth0_group_source */
+	char			*gr_type;	/* connection|organization|tenant */
+	char			*gr_conn_id;	/* connection_id */
+	char			*gr_external;	/* external_id */
 };
 
 /* A Management API (RBAC) role or an Authorization Extension role. */
@@ -127,6 +139,44 @@ struct auth0_client {
 	struct auth0_uset	cl_flat;	/* users reaching it */
 	char			*cl_cn;
 	char			*cl_dn;
+	char			**cl_conns;	/* names of enabled connections */
+};
+
+/* A connection: its id, name and enabled clients (connections.json). */
+struct auth0_conn {
+	char	*cn_id;
+	char	*cn_name;
+	char	**cn_clients;	/* client_ids */
+};
+
+/* An organization member and the role ids it holds there. */
+struct auth0_orgmember {
+	char	*om_user;
+	char	**om_roles;
+};
+
+/* An organization (GET /api/v2/organizations plus its members). */
+struct auth0_org {
+	char			*og_id;
+	char			*og_name;
+	char			*og_display;
+	struct auth0_orgmember	*og_members;
+	size_t			og_nmembers;
+	char			**og_rids;	/* roles held there, by id */
+	char			**og_rnames;	/* their names, same order */
+	struct auth0_uset	og_flat;
+	char			*og_dn;
+};
+
+/* A role held in an organization: cn=<role>,cn=<org>,ou=organizations. */
+struct auth0_orgrole {
+	size_t			or_org;		/* index into sn_orgs */
+	char			*or_role;	/* role id */
+	char			*or_name;	/* role name */
+	char			*or_key;	/* "<org id>/<role id>" */
+	struct auth0_uset	or_flat;
+	char			*or_cn;
+	char			*or_dn;
 };
 
 /* Which users a source keeps: the connections named, or all if none. */
@@ -147,11 +197,18 @@ struct auth0_model {
 	size_t			sn_nroles;
 	struct auth0_client	*sn_clients;
 	size_t			sn_nclients;
+	struct auth0_conn	*sn_conns;	/* native.c */
+	size_t			sn_nconns;
+	struct auth0_org	*sn_orgs;	/* sorted by id (native.c) */
+	size_t			sn_norgs;
+	struct auth0_orgrole	*sn_orgroles;	/* auth0_orgs_prepare() */
+	size_t			sn_norgroles;
 	size_t			sn_cycles;	/* nesting cycles found */
 	size_t			sn_skipped;	/* other connections */
 	size_t			sn_bad;		/* malformed records */
 	int			sn_complete;	/* every user record was read */
 	unsigned		sn_failed;	/* AUTH0_RES_* not fetched whole */
+	unsigned		sn_let_go;	/* failed, nothing stored of them */
 	const struct auth0_maprule *sn_rules;	/* set before reading */
 	size_t			sn_nrules;
 	auth0_warn_fn		*sn_warn;	/* optional */
@@ -163,9 +220,17 @@ struct auth0_model {
 #define AUTH0_RES_ROLES		0x02
 #define AUTH0_RES_CLIENTS	0x04
 #define AUTH0_RES_AUTHZ		0x08
+#define AUTH0_RES_GROUPS	0x10	/* native groups, read:groups */
+#define AUTH0_RES_GROUP_MEMBERS	0x20	/* read:group_members */
+#define AUTH0_RES_ORGS		0x40	/* read:organizations */
+#define AUTH0_RES_ORG_MEMBERS	0x80	/* read:organization_members(_roles) */
+#define AUTH0_RES_CONNS		0x100	/* connections' enabled clients */
 
 /* At most this many malformed records are reported one by one. */
 #define AUTH0_MAX_WARNINGS	20
+
+/* Case-folds a uid for collision checks; returns malloc'd text. */
+typedef char *(auth0_fold_fn)( const char *s );
 
 /* strv.c: NULL-terminated string vectors */
 char **auth0_strv_from_json( const struct cJSON *arr, const char *member );
@@ -203,8 +268,22 @@ int auth0_model_add_clients( struct auth0_model *m, const struct cJSON *arr,
 int auth0_model_add_authz( struct auth0_model *m, const struct cJSON *exp,
 	char *errbuf );
 void auth0_model_sort_users( struct auth0_model *m );
+void auth0_group_free( struct auth0_group *g );
+void auth0_org_free( struct auth0_org *og );
+void auth0_orgroles_free( struct auth0_model *m );
 size_t auth0_model_user_index( const struct auth0_model *m, const char *id );
 #define AUTH0_NOINDEX	((size_t)-1)
+
+/* native.c: native groups, organizations, connections */
+int auth0_model_add_native_groups( struct auth0_model *m,
+	const struct cJSON *arr, char *errbuf );
+int auth0_model_add_orgs( struct auth0_model *m, const struct cJSON *arr,
+	char *errbuf );
+int auth0_model_add_connections( struct auth0_model *m,
+	const struct cJSON *arr, char *errbuf );
+const char *auth0_model_conn_name( const struct auth0_model *m,
+	const char *id );
+int auth0_orgs_prepare( struct auth0_model *m, auth0_fold_fn *fold );
 
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );

@@ -191,7 +191,8 @@ read_resource( const char *dir, const char *name, add_fn *add,
 }
 
 /*
- * Reads roles.json, clients.json and authz.json (each optional: a missing
+ * Reads roles.json, clients.json, authz.json, connections.json,
+ * groups.json and organizations.json (each optional: a missing
  * file is an empty resource).  A resource that cannot be read whole is
  * flagged in sn_failed; the others are still read.
  */
@@ -205,12 +206,19 @@ auth0_snapdir_read_tenant( const char *dir, struct auth0_model *m,
 		AUTH0_RES_CLIENTS, m );
 	read_resource( dir, "authz.json", auth0_model_add_authz,
 		AUTH0_RES_AUTHZ, m );
+	read_resource( dir, "connections.json", auth0_model_add_connections,
+		AUTH0_RES_CONNS, m );
+	read_resource( dir, "groups.json", auth0_model_add_native_groups,
+		AUTH0_RES_GROUPS, m );
+	read_resource( dir, "organizations.json", auth0_model_add_orgs,
+		AUTH0_RES_ORGS, m );
 	return AUTH0_OK;
 }
 
 /* Every file a snapshot is read from. */
 static const char *const snap_files[] = {
-	"users.ndjson", "roles.json", "clients.json", "authz.json", NULL
+	"users.ndjson", "roles.json", "clients.json", "authz.json",
+	"connections.json", "groups.json", "organizations.json", NULL
 };
 
 /* Feeds one file's name and bytes (or that it is absent) into d. */

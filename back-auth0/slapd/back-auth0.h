@@ -45,12 +45,17 @@ LDAP_BEGIN_DECL
 #define AUTH0_BIND_REALM	1
 #define AUTH0_HOME_PREFIX		"/home/"
 
-/* The four containers of the imported tree, in the order they sync. */
+/*
+ * The containers of the imported tree, in the order they sync; the roles
+ * held in an organization are entries below its entry in ou=organizations.
+ */
 enum auth0_ou {
 	AUTH0_OU_USERS = 0,
 	AUTH0_OU_GROUP,
 	AUTH0_OU_ROLE,
 	AUTH0_OU_CLIENT,
+	AUTH0_OU_ORG,
+	AUTH0_OU_ORGROLE,
 	AUTH0_OU_N
 };
 
@@ -160,6 +165,7 @@ struct auth0_info {
 #define AUTH0_OU_GROUPS		"groups"
 #define AUTH0_OU_ROLES		"roles"
 #define AUTH0_OU_APPS		"applications"
+#define AUTH0_OU_ORGS		"organizations"
 
 /* A stored entry of the imported tree, found by its Auth0 id. */
 struct auth0_stored {

@@ -25,24 +25,40 @@ struct ouspec {
 	const char		*os_oc;
 	const char		*os_number;	/* uidNumber, gidNumber or NULL */
 	unsigned		os_needs;	/* AUTH0_RES_* it is built from */
+	int			os_scope;	/* of its stored entries */
+	const char		*os_label;	/* in the log */
 };
+
+/* What native groups and organizations are built from (DESIGN.md 8.3). */
+#define NATIVE_GROUPS	( AUTH0_RES_GROUPS | AUTH0_RES_GROUP_MEMBERS )
+#define NATIVE_ORGS	( AUTH0_RES_USERS | AUTH0_RES_ORGS | \
+	AUTH0_RES_ORG_MEMBERS )
 
 static const struct ouspec ous[AUTH0_OU_N] = {
 	{ AUTH0_OU_PEOPLE, "auth0UserId", "auth0User", "uidNumber",
-		AUTH0_RES_USERS },
+		AUTH0_RES_USERS, LDAP_SCOPE_ONELEVEL, "people" },
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
-		AUTH0_RES_USERS | AUTH0_RES_AUTHZ },
+		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | NATIVE_GROUPS |
+		AUTH0_RES_ROLES | AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL,
+		"groups" },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
-		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ },
+		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ |
+		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles" },
 	{ AUTH0_OU_APPS, "auth0ClientId", "auth0Application", NULL,
 		AUTH0_RES_USERS | AUTH0_RES_CLIENTS | AUTH0_RES_ROLES |
-		AUTH0_RES_AUTHZ },
+		AUTH0_RES_AUTHZ | NATIVE_GROUPS | AUTH0_RES_CONNS,
+		LDAP_SCOPE_ONELEVEL, "applications" },
+	{ AUTH0_OU_ORGS, "auth0OrganizationId", "auth0Organization", NULL,
+		NATIVE_ORGS, LDAP_SCOPE_ONELEVEL, "organizations" },
+	{ AUTH0_OU_ORGS, "auth0OrganizationRoleId", "auth0OrganizationRole",
+		NULL, NATIVE_ORGS | AUTH0_RES_ROLES, LDAP_SCOPE_SUBTREE,
+		"organization roles" },
 };
 
 const char *
 auth0_diff_ou( enum auth0_ou ou )
 {
-	return ous[ou].os_ou;
+	return ous[ou].os_label;
 }
 
 static int
@@ -152,7 +168,7 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	memset( &op->o_request, 0, sizeof( op->o_request ) );
 	op->o_req_dn = dn;
 	op->o_req_ndn = ndn;
-	op->ors_scope = LDAP_SCOPE_ONELEVEL;
+	op->ors_scope = ous[ou].os_scope;
 	op->ors_deref = LDAP_DEREF_NEVER;
 	op->ors_slimit = SLAP_NO_LIMIT;
 	op->ors_tlimit = SLAP_NO_LIMIT;
@@ -250,6 +266,11 @@ map_one( struct auth0_run *rn, enum auth0_ou ou, size_t idx, long number,
 	case AUTH0_OU_ROLE:
 		return auth0_map_role( m, &m->sn_roles[idx], number, &rn->rn_mc,
 			pe );
+	case AUTH0_OU_ORG:
+		return auth0_map_org( m, &m->sn_orgs[idx], &rn->rn_mc, pe );
+	case AUTH0_OU_ORGROLE:
+		return auth0_map_orgrole( m, &m->sn_orgroles[idx], &rn->rn_mc,
+			pe );
 	default:
 		return auth0_map_client( m, &m->sn_clients[idx], &rn->rn_mc, pe );
 	}
@@ -267,6 +288,10 @@ object_id( struct auth0_run *rn, enum auth0_ou ou, size_t idx )
 		return m->sn_groups[idx].gr_id;
 	case AUTH0_OU_ROLE:
 		return m->sn_roles[idx].ro_id;
+	case AUTH0_OU_ORG:
+		return m->sn_orgs[idx].og_id;
+	case AUTH0_OU_ORGROLE:
+		return m->sn_orgroles[idx].or_key;
 	default:
 		return m->sn_clients[idx].cl_id;
 	}
@@ -277,7 +302,7 @@ object_count( struct auth0_run *rn, enum auth0_ou ou )
 {
 	struct auth0_model *m = &rn->rn_model;
 	size_t n[AUTH0_OU_N] = { m->sn_nusers, m->sn_ngroups, m->sn_nroles,
-		m->sn_nclients };
+		m->sn_nclients, m->sn_norgs, m->sn_norgroles };
 
 	return n[ou];
 }
@@ -449,7 +474,8 @@ attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 {
 	static const char *const *const lists[AUTH0_OU_N] = {
 		NULL, auth0_map_group_attrs, auth0_map_role_attrs,
-		auth0_map_client_attrs
+		auth0_map_client_attrs, auth0_map_org_attrs,
+		auth0_map_orgrole_attrs
 	};
 
 	return ou == AUTH0_OU_USERS ? (const char *const *)rn->rn_user_attrs :
@@ -537,8 +563,14 @@ auth0_diff_run( struct auth0_run *rn )
 			continue;
 		}
 		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
-		if ( del[ou] )
+		/* an organization goes after the role entries below it */
+		if ( del[ou] && ou != AUTH0_OU_ORG )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
+	}
+	if ( del[AUTH0_OU_ORG] && !rn->rn_st[AUTH0_OU_ORG].st_skipped &&
+			!slapd_shutdown ) {
+		struct delete_ctx dc = { ap, &rn->rn_st[AUTH0_OU_ORG], NULL };
+		twalk_r( rn->rn_index[AUTH0_OU_ORG].ix_root, delete_action, &dc );
 	}
 	/* the counters only grow: a lower range leaves the mark as it is */
 	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {

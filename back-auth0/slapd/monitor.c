@@ -58,11 +58,16 @@ v_failed( struct auth0_info *ai, char *buf, size_t len )
 {
 	unsigned f = ai->ai_last_failed;
 
-	snprintf( buf, len, "%s%s%s%s%s", f ? "" : "none",
+	snprintf( buf, len, "%s%s%s%s%s%s%s%s%s%s", f ? "" : "none",
 		f & AUTH0_RES_USERS ? "users " : "",
 		f & AUTH0_RES_ROLES ? "roles " : "",
 		f & AUTH0_RES_CLIENTS ? "clients " : "",
-		f & AUTH0_RES_AUTHZ ? "authz " : "" );
+		f & AUTH0_RES_AUTHZ ? "authz " : "",
+		f & AUTH0_RES_GROUPS ? "groups " : "",
+		f & AUTH0_RES_GROUP_MEMBERS ? "group_members " : "",
+		f & AUTH0_RES_ORGS ? "organizations " : "",
+		f & AUTH0_RES_ORG_MEMBERS ? "organization_members " : "",
+		f & AUTH0_RES_CONNS ? "connections " : "" );
 	if ( f && strlen( buf ) > 0 )
 		buf[strlen( buf ) - 1] = '\0';
 }

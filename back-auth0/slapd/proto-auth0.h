@@ -87,6 +87,9 @@ int auth0_diff_run( struct auth0_run *rn );
 void auth0_diff_free( struct auth0_run *rn );
 const char *auth0_diff_ou( enum auth0_ou ou );
 
+/* holdback.c */
+void auth0_holdback_native( struct auth0_run *rn );
+
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );
 void auth0_refresh_stop( struct auth0_info *ai );

@@ -46,7 +46,7 @@ in_imported( BackendDB *be, struct berval *ndn )
 {
 	static const char *const ous[] = {
 		AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
-		NULL
+		AUTH0_OU_ORGS, NULL
 	};
 	struct berval *suffix = &be->be_nsuffix[0];
 	int i;

@@ -82,7 +82,9 @@ static const char **
 user_attrs( struct auth0_run *rn )
 {
 	int partial = rn->rn_model.sn_failed & ( AUTH0_RES_ROLES |
-		AUTH0_RES_CLIENTS | AUTH0_RES_AUTHZ );
+		AUTH0_RES_CLIENTS | AUTH0_RES_AUTHZ | AUTH0_RES_GROUPS |
+		AUTH0_RES_GROUP_MEMBERS | AUTH0_RES_ORGS |
+		AUTH0_RES_ORG_MEMBERS );
 	const char **list;
 	size_t i, n = 0, j;
 
@@ -294,7 +296,7 @@ run_finish( struct auth0_run *rn, int ok, int force )
 	memcpy( ai->ai_last, rn->rn_st, sizeof( ai->ai_last ) );
 	ai->ai_last_bad = rn->rn_model.sn_bad;
 	ai->ai_last_api = rn->rn_api;
-	ai->ai_last_failed = rn->rn_model.sn_failed;
+	ai->ai_last_failed = rn->rn_model.sn_failed | rn->rn_model.sn_let_go;
 	ai->ai_last_ms = rn->rn_ms;
 	ai->ai_api_total.as_requests += rn->rn_api.as_requests;
 	ai->ai_api_total.as_429 += rn->rn_api.as_429;
@@ -328,6 +330,7 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 	if ( run_fetch( rn, dir, conns ) )
 		return;
 	report_fallbacks( rn );
+	auth0_holdback_native( rn );
 	rn->rn_user_attrs = user_attrs( rn );
 	if ( auth0_tree_containers( rn->rn_ai, rn->rn_op ) ) {
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
@@ -345,7 +348,7 @@ static void
 log_outcome( struct auth0_run *rn, long ms )
 {
 	struct auth0_stats *u = &rn->rn_st[AUTH0_OU_USERS];
-	char more[256];
+	char more[512];
 	size_t len = 0;
 	int ou;
 

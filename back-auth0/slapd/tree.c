@@ -143,7 +143,7 @@ auth0_tree_containers( struct auth0_info *ai, Operation *op )
 {
 	static const char *const ous[] = {
 		AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
-		NULL
+		AUTH0_OU_ORGS, NULL
 	};
 	int i;
 

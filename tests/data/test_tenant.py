@@ -24,6 +24,9 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SAMPLE = os.path.join(HERE, "sample-tenant")
 GEN = os.path.join(TOP, "scripts", "gen-tenant")
 FILES = ("users.ndjson", "roles.json", "clients.json", "connections.json", "authz.json", "sim-users.json")
+NATIVE_FILES = ("groups.json", "organizations.json")     # optional (DESIGN.md 8.3)
+GRP = re.compile(r"^grp_[1-9A-HJ-NP-Za-km-z]{14,22}$")
+ORG = re.compile(r"^org_[A-Za-z0-9]{16}$")
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -45,6 +48,9 @@ class Tenant:
         self.connections = self.load("connections.json")
         self.authz = self.load("authz.json")
         self.sim = self.load("sim-users.json")
+        self.native = self.load("groups.json") if os.path.exists(os.path.join(path, "groups.json")) else []
+        self.orgs = (self.load("organizations.json")
+                     if os.path.exists(os.path.join(path, "organizations.json")) else [])
         self.user_ids = [u["user_id"] for u in self.users]
         self.by_id = {u["user_id"]: u for u in self.users}
         self.client_ids = {c["client_id"] for c in self.clients}
@@ -312,7 +318,53 @@ def problems(t):
             err("sim-users.json: %s has unknown keys %s" % (uid, sorted(unknown)))
     for uid in sorted(db - set(t.sim)):
         err("sim-users.json: database user %s has no password" % uid)
+    native_problems(t, err)
     return bad
+
+
+def native_problems(t, err):
+    """groups.json and organizations.json (auth0-api.md section 10 and 6)."""
+    gids = {g.get("id") for g in t.native}
+    conns = {c["id"] for c in t.connections}
+    roles = {r["id"]: r["name"] for r in t.roles}
+    names = set()
+    for g in t.native:
+        where = "groups.json %s" % g.get("name")
+        if not GRP.match(g.get("id", "")):
+            err(where + ": id is not grp_<14-22 base58>")
+        if not (1 <= len(g.get("name", "")) <= 128 and g["name"].isascii() and g["name"].isprintable()):
+            err(where + ": name is not 1-128 printable ASCII")
+        if (g.get("connection_id"), g.get("name")) in names:
+            err(where + ": name twice in one connection")
+        names.add((g.get("connection_id"), g.get("name")))
+        if g.get("connection_id") and g["connection_id"] not in conns:
+            err(where + ": connection_id not in connections.json")
+        for m in g.get("members") or []:
+            if m.get("member_type") == "user" and m.get("id") not in t.by_id:
+                err(where + ": member %s is not a user" % m.get("id"))
+            elif m.get("member_type") == "group" and m.get("id") not in gids:
+                err(where + ": member %s is not a group" % m.get("id"))
+            elif m.get("member_type") not in ("user", "group"):
+                err(where + ": member_type %r" % m.get("member_type"))
+        for r in g.get("roles") or []:
+            if r not in roles:
+                err(where + ": role %s not in roles.json" % r)
+    if len(gids) != len(t.native):
+        err("groups.json: duplicate id")
+    if len({o.get("name") for o in t.orgs}) != len(t.orgs):
+        err("organizations.json: duplicate name")
+    for o in t.orgs:
+        where = "organizations.json %s" % o.get("name")
+        if not ORG.match(o.get("id", "")):
+            err(where + ": id is not org_<16 alphanumerics>")
+        if not re.match(r"^[a-z0-9][a-z0-9_-]{0,49}$", o.get("name", "")):
+            err(where + ": name is not lower case letters, digits, - and _")
+        for m in o.get("members") or []:
+            if m.get("user_id") not in t.by_id:
+                err(where + ": member %s is not a user" % m.get("user_id"))
+            for r in m.get("roles") or []:
+                if roles.get(r.get("id")) != r.get("name"):
+                    err(where + ": role %r is not a role of roles.json" % r)
 
 
 def generate(out, *args):
@@ -347,7 +399,7 @@ class SampleTenant(unittest.TestCase):
         self.assertEqual(problems(self.t), [])
 
     def test_json_files_pretty_printed(self):
-        for name in FILES[1:]:
+        for name in FILES[1:] + NATIVE_FILES:
             with open(os.path.join(SAMPLE, name), encoding="utf-8") as f:
                 text = f.read()
             self.assertEqual(text, json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", name)

@@ -3,8 +3,11 @@
 An independent reading of the Authorization Extension semantics (a member
 of a nested child group is a member of the parent, at any depth; mapped IdP
 groups place users; roles on a group apply to its members; roles scoped to
-an application give access to it), computed from the snapshot files, to
-compare with what slapd serves.  Membership is by user_id.
+an application give access to it) and of native groups and organizations
+(DESIGN.md 8.3: nesting through members of member_type group, Management
+API roles inherited through groups, roles held in an organization),
+computed from the snapshot files, to compare with what slapd serves.
+Membership is by user_id.
 """
 import json
 import os
@@ -31,6 +34,55 @@ class Tenant:
         self.groups = {g["_id"]: g for g in authz.get("groups", [])}
         self.authz_roles = {r["_id"]: r for r in authz.get("roles", [])}
         self.permissions = {p["_id"]: p for p in authz.get("permissions", [])}
+        self.native = {g["id"]: g for g in load(os.path.join(snap, "groups.json"), [])}
+        self.orgs = {o["id"]: o for o in load(os.path.join(snap, "organizations.json"), [])}
+        self.connections = load(os.path.join(snap, "connections.json"), [])
+
+    # native groups (DESIGN.md 8.3): nesting through member_type "group"
+    def native_children(self, gid):
+        return [m["id"] for m in self.native[gid].get("members") or []
+                if m.get("member_type") == "group" and m["id"] in self.native]
+
+    def native_members(self, gid):
+        seen, todo, out = {gid}, [gid], set()
+        while todo:
+            g = self.native[todo.pop()]
+            out |= {m["id"] for m in g.get("members") or []
+                    if m.get("member_type") == "user" and m["id"] in self.by_id}
+            for c in self.native_children(g["id"]):
+                if c not in seen:
+                    seen.add(c)
+                    todo.append(c)
+        return out
+
+    def native_in_cycle(self, gid):
+        seen, todo = set(), list(self.native_children(gid))
+        while todo:
+            c = todo.pop()
+            if c == gid:
+                return True
+            if c not in seen:
+                seen.add(c)
+                todo += self.native_children(c)
+        return False
+
+    def native_depth(self, gid, seen=()):
+        kids = [c for c in self.native_children(gid) if c not in seen]
+        return 0 if not kids else 1 + max(self.native_depth(c, seen + (gid,)) for c in kids)
+
+    # organizations: members, and per role held there its holders
+    def org_members(self, oid):
+        return {m["user_id"] for m in self.orgs[oid].get("members") or [] if m["user_id"] in self.by_id}
+
+    def org_roles(self, oid):
+        return {r["id"]: r["name"] for m in self.orgs[oid].get("members") or [] for r in m.get("roles") or []}
+
+    def org_role_members(self, oid, rid):
+        return {m["user_id"] for m in self.orgs[oid].get("members") or []
+                if m["user_id"] in self.by_id and rid in {r["id"] for r in m.get("roles") or []}}
+
+    def client_connections(self, client_id):
+        return {c["name"] for c in self.connections if client_id in (c.get("enabled_clients") or [])}
 
     def mapped(self, group):
         out = set()
@@ -68,7 +120,11 @@ class Tenant:
         return gid in self.reachable(gid)
 
     def rbac_members(self, role):
-        return {m for m in role.get("members") or [] if m in self.by_id}
+        out = {m for m in role.get("members") or [] if m in self.by_id}
+        for gid, g in self.native.items():
+            if role["id"] in (g.get("roles") or []):
+                out |= self.native_members(gid)
+        return out
 
     def authz_role_members(self, rid):
         out = {m for m in self.authz_roles[rid].get("users") or [] if m in self.by_id}

@@ -207,6 +207,58 @@ class Faults(FaultBase):
     def test_authz_permissions_403_groups_kept(self):
         self.forbidden("/authz/api/permissions", "read:permissions", "authz", "groups")
 
+    # --- native groups, organizations, connections (DESIGN.md 8.3) --------
+    def test_groups_403_groups_kept(self):
+        self.forbidden("/api/v2/groups", "read:groups", "groups", "groups")
+
+    def test_group_members_403_groups_kept(self):
+        self.forbidden("/api/v2/groups/grp_2Rt6Yp9Lm4Wc8Nx3Kq/members", "read:group_members",
+                       "group_members", "groups")
+
+    def test_role_groups_403_groups_kept(self):
+        self.forbidden("/api/v2/roles/rol_tYBznk4Y8tKVpfVo/groups", "read:roles", "groups", "groups")
+
+    def test_organizations_403_organizations_kept(self):
+        self.forbidden("/api/v2/organizations", "read:organizations", "organizations",
+                       "organizations")
+
+    def test_organization_members_403_organizations_kept(self):
+        self.forbidden("/api/v2/organizations/org_In3Tc8Hq5Wv2Yz9K/members",
+                       "read:organization_members", "organization_members", "organizations")
+
+    def test_organization_member_roles_403_organizations_kept(self):
+        self.forbidden("/api/v2/organizations/org_Gx7Lk2Mn8Pq4Rs6T/members",
+                       "read:organization_member_roles", "organization_members", "organizations")
+
+    def test_connection_clients_403_applications_kept(self):
+        self.forbidden("/api/v2/connections/con_Ga6N3wZFa56h6clj/clients", "read:connections",
+                       "connections", "applications")
+
+    def test_organizations_403_with_nothing_stored_holds_nothing_back(self):
+        """A tenant that never granted read:organizations: the rest applies,
+        roles included (the failure is still reported)."""
+        self.s.stop()
+        self.s.cleanup(ok=False)
+        self.s = Slapd("orgs403", tenant=None, directives={}, monitor=True)
+        self.s.directives = api_directives(self.s, self.sim)
+        self.s.write_conf()
+        self.sim.faults.add([{"path_prefix": "/api/v2/organizations", "status": 403,
+                              "body": {"statusCode": 403, "error": "Forbidden",
+                                       "message": "Insufficient scope, expected any of: "
+                                                  "read:organizations",
+                                       "errorCode": "insufficient_scope"}}])
+        self.s.start()
+        r = self.s.wait_refresh(1, timeout=120)
+        self.assertEqual(r["errors"], 0)
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "organizations")
+        self.assertIn("read:organizations", m["auth0MonLastError"])
+        self.assertEqual(self.role_members(), len(self.changed_role["members"]))
+        self.assertEqual(self.s.search("ou=organizations," + SUFFIX, "(objectClass=auth0Organization)",
+                                       ["1.1"]), [])
+        self.assertTrue(self.s.search("ou=groups," + SUFFIX, "(auth0GroupSource=auth0)", ["1.1"]))
+        self.sim.faults.clear()
+
     # --- 5xx that persist ------------------------------------------------
     def test_clients_500_applications_kept(self):
         apps = {dn: a for dn, a in self.before.items() if ",ou=applications," in dn}
@@ -301,11 +353,11 @@ class ExportFaults(FaultBase):
         self.assertTrue(any("users-exports" in k for k in self.sim.stats.snapshot()["requests"]))
         return r
 
-    def under(self, rules, text):
+    def under(self, rules, text, failed="users"):
         """A refresh under the faults writes nothing; text is in cn=Monitor."""
         r, m = self.refresh_under(rules)
         self.assertNothingWritten(m)
-        self.assertEqual(m["auth0MonFailedResources"], "users")
+        self.assertEqual(m["auth0MonFailedResources"], failed)
         self.assertIn(text, m["auth0MonLastError"])
         self.assertIn(text, self.s.log_text())
         self.converges()
@@ -334,7 +386,9 @@ class ExportFaults(FaultBase):
         self.under([{"path_prefix": "/__exports/", "status": 403}], "403")
 
     def test_connections_403(self):
-        self.under([{"path_prefix": "/api/v2/connections", "status": 403}], "403")
+        # the applications' connections are read from there too (nativeapi.c)
+        self.under([{"path_prefix": "/api/v2/connections", "status": 403}], "403",
+                   "users connections")
 
     def test_export_503_then_recovers(self):
         r, m = self.refresh_under([{"path_prefix": "/api/v2/jobs/job_", "status": 503, "count": 1}])

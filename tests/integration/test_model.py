@@ -26,6 +26,9 @@ class Model(unittest.TestCase):
         cls.groups = cls.by_key("groups", "auth0GroupId")
         cls.roles = cls.by_key("roles", "auth0RoleId")
         cls.apps = cls.by_key("applications", "auth0ClientId")
+        cls.orgs = cls.by_key("organizations", "auth0OrganizationId")
+        res = cls.s.search("ou=organizations," + SUFFIX, "(objectClass=auth0OrganizationRole)", ["*"])
+        cls.orgroles = {a["auth0OrganizationRoleId"][0].decode(): (dn, a) for dn, a in res}
 
     @classmethod
     def tearDownClass(cls):
@@ -35,6 +38,12 @@ class Model(unittest.TestCase):
     def by_key(cls, ou, key):
         res = cls.s.search("ou=%s,%s" % (ou, SUFFIX), "(%s=*)" % key, ["*", "+"], ldap.SCOPE_ONELEVEL)
         return {a[key][0].decode(): (dn, a) for dn, a in res}
+
+    def group_members(self, gid):
+        """Expected members of a group of either source."""
+        if gid in self.t.native:
+            return self.t.native_members(gid)
+        return self.t.group_members(gid)
 
     def members(self, attrs):
         dns = [d for d in vals(attrs, "member") if d]
@@ -47,21 +56,37 @@ class Model(unittest.TestCase):
         depth = max(len(self.t.reachable(g)) for g in self.t.groups)
         self.assertGreaterEqual(depth, 2, "nesting deeper than one level")
 
+    def test_sample_has_native_shapes(self):
+        self.assertGreaterEqual(max(self.t.native_depth(g) for g in self.t.native), 2, "nested two levels")
+        self.assertTrue(any(g.get("roles") for g in self.t.native.values()), "a group with a role")
+        types = {"connection" if g.get("connection_id") else "tenant" for g in self.t.native.values()}
+        self.assertEqual(types, {"connection", "tenant"})
+        names = [g["name"] for g in self.t.groups.values()] + [g["name"] for g in self.t.native.values()]
+        self.assertLess(len(set(names)), len(names), "a name clash")
+        self.assertEqual(len(self.t.orgs), 2)
+        self.assertTrue(all(self.t.org_roles(o) for o in self.t.orgs))
+
     def test_groups_flattened(self):
-        self.assertEqual(set(self.groups), set(self.t.groups))
+        self.assertEqual(set(self.groups), set(self.t.groups) | set(self.t.native))
         for gid, (dn, a) in self.groups.items():
-            want = self.t.group_members(gid)
+            want = self.group_members(gid)
             self.assertEqual(self.members(a), want, dn)
             self.assertEqual(sorted(vals(a, "uniqueMember")), sorted(d for d in vals(a, "member") if d)
                              if want else [])
             uids = {vals(self.people[u][1], "uid")[0] for u in want}
             self.assertEqual(set(vals(a, "memberUid")), uids, dn)
-            name = self.t.groups[gid]["name"]
+            name = (self.t.native.get(gid) or self.t.groups.get(gid))["name"]
             self.assertIn(vals(a, "cn")[0], (name, "%s (%s)" % (name, gid)))
+            self.assertEqual(vals(a, "auth0GroupSource"), ["auth0" if gid in self.t.native else "authz"])
 
     def test_nested_and_role_references(self):
         for gid, (dn, a) in self.groups.items():
             nested = {self.groups_dn_to_id(d) for d in vals(a, "auth0NestedGroup")}
+            if gid in self.t.native:
+                self.assertEqual(nested, set(self.t.native_children(gid)), dn)
+                roles = {self.role_dn_to_id(d) for d in vals(a, "auth0RoleRef")}
+                self.assertEqual(roles, set(self.t.native[gid].get("roles") or []), dn)
+                continue
             self.assertEqual(nested, {c for c in self.t.groups[gid].get("nested") or [] if c in self.t.groups})
             roles = {self.role_dn_to_id(d) for d in vals(a, "auth0RoleRef")}
             self.assertEqual(roles, {r for r in self.t.groups[gid].get("roles") or [] if r in self.t.authz_roles})
@@ -73,7 +98,8 @@ class Model(unittest.TestCase):
         return next(k for k, (d, a) in self.roles.items() if d.lower() == dn.lower())
 
     def test_cycle_reported(self):
-        n = sum(1 for g in self.t.groups if self.t.in_cycle(g))
+        n = sum(1 for g in self.t.groups if self.t.in_cycle(g)) + \
+            sum(1 for g in self.t.native if self.t.native_in_cycle(g))
         self.assertIn("%d group(s) nest themselves (a cycle)" % n, self.s.log_text())
 
     def test_roles(self):
@@ -112,12 +138,13 @@ class Model(unittest.TestCase):
             self.assertEqual(self.members(a), self.t.client_members(c["client_id"]), dn)
             if c.get("app_type"):
                 self.assertEqual(vals(a, "auth0AppType"), [c["app_type"]])
+            self.assertEqual(set(vals(a, "auth0Connection")), self.t.client_connections(c["client_id"]), dn)
         self.assertTrue(any(self.t.client_members(c["client_id"]) for c in self.t.clients),
                         "some application should be reached through group -> role -> app")
 
     def test_member_of_consistent(self):
         expect = {k: set() for k in self.people}
-        for ents in (self.groups, self.roles, self.apps):
+        for ents in (self.groups, self.roles, self.apps, self.orgs, self.orgroles):
             for dn, a in ents.values():
                 for u in self.members(a):
                     expect[u].add(dn.lower())
@@ -165,7 +192,7 @@ class Model(unittest.TestCase):
                                "(memberOf:1.2.840.113556.1.4.1941:=%s)" % f, ["1.1"])
             plain = c.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL, "(memberOf=%s)" % f, ["1.1"])
             self.assertEqual(sorted(d for d, _ in chain), sorted(d for d, _ in plain), gdn)
-            self.assertEqual({self.dn2id[d.lower()] for d, _ in chain}, self.t.group_members(gid))
+            self.assertEqual({self.dn2id[d.lower()] for d, _ in chain}, self.group_members(gid))
         some = next(u for u in self.people if vals(self.people[u][1], "memberOf"))
         udn = self.people[some][0]
         res = c.search_s(SUFFIX, ldap.SCOPE_SUBTREE, "(member:1.2.840.113556.1.4.1941:=%s)"
@@ -200,6 +227,65 @@ class Model(unittest.TestCase):
         c.delete_s("ou=services," + SUFFIX)
         c.unbind_s()
 
+    def test_native_group_attributes(self):
+        for gid, g in self.t.native.items():
+            dn, a = self.groups[gid]
+            kind = "connection" if g.get("connection_id") else "tenant"
+            self.assertEqual(vals(a, "auth0GroupType"), [kind], dn)
+            conn = [c["name"] for c in self.t.connections if c["id"] == g.get("connection_id")]
+            self.assertEqual(vals(a, "auth0Connection"), conn, dn)
+            self.assertEqual(vals(a, "auth0ExternalId"), [g["external_id"]] if g.get("external_id") else [])
+            self.assertEqual(vals(a, "description"), [g["description"]] if g.get("description") else [])
+            self.assertIn(b"posixGroup", a["objectClass"])
+        # the clash: the extension's group keeps its name, the native one gets its id
+        ext = next(gid for gid, g in self.t.groups.items() if g["name"] == "Finance")
+        self.assertEqual(vals(self.groups[ext][1], "cn"), ["Finance"])
+        nat = next(gid for gid, g in self.t.native.items() if g["name"] == "Finance")
+        self.assertEqual(vals(self.groups[nat][1], "cn"), ["Finance (%s)" % nat])
+        self.assertEqual(self.s.log_text().count("its name \"Finance\" is taken"), 1)
+
+    def test_role_inherited_through_nested_native_group(self):
+        role = next(r for r in self.t.roles if any(r["id"] in (g.get("roles") or [])
+                                                   for g in self.t.native.values()))
+        dn, a = self.roles[role["id"]]
+        parent = next(gid for gid, g in self.t.native.items()
+                      if role["id"] in (g.get("roles") or []) and self.t.native_children(gid))
+        child = self.t.native_children(parent)[0]
+        holder = sorted(self.t.native_members(child) - set(role.get("members") or []))[0]
+        self.assertIn(holder, self.members(a))
+        self.assertIn(dn.lower(), {d.lower() for d in vals(self.people[holder][1], "memberOf")})
+
+    def test_organizations_and_their_roles(self):
+        self.assertEqual(set(self.orgs), set(self.t.orgs))
+        for oid, org in self.t.orgs.items():
+            dn, a = self.orgs[oid]
+            self.assertEqual(dn.lower(), ("cn=%s,ou=organizations,%s" % (org["name"], SUFFIX)).lower())
+            self.assertEqual(vals(a, "displayName"), [org["display_name"]])
+            self.assertEqual(self.members(a), self.t.org_members(oid))
+            self.assertNotIn(b"posixGroup", a["objectClass"])
+            for rid, name in self.t.org_roles(oid).items():
+                rdn, ra = self.orgroles["%s/%s" % (oid, rid)]
+                self.assertEqual(rdn.lower(), ("cn=%s,%s" % (name, dn)).lower())
+                self.assertEqual(self.members(ra), self.t.org_role_members(oid, rid))
+                self.assertEqual(vals(ra, "auth0RoleRef"), [self.roles[rid][0]])
+        self.assertEqual(len(self.orgroles), sum(len(self.t.org_roles(o)) for o in self.t.orgs))
+
+    def test_member_of_filters_for_each_new_kind(self):
+        c = self.s.conn()
+        kinds = [self.orgs, self.orgroles, {g: self.groups[g] for g in self.t.native}]
+        for ents in kinds:
+            for key, (edn, a) in ents.items():
+                f = ldap.filter.escape_filter_chars(edn)
+                for filt in ("(memberOf=%s)", "(memberOf:1.2.840.113556.1.4.1941:=%s)"):
+                    res = c.search_s("ou=people," + SUFFIX, ldap.SCOPE_ONELEVEL, filt % f, ["1.1"])
+                    self.assertEqual({self.dn2id[d.lower()] for d, _ in res}, self.members(a), edn)
+                for u in self.members(a):
+                    self.assertTrue(c.compare_s(self.people[u][0], "memberOf", edn.encode()))
+                outsider = next(u for u in self.people
+                                if u not in self.members(a) and vals(self.people[u][1], "memberOf"))
+                self.assertFalse(c.compare_s(self.people[outsider][0], "memberOf", edn.encode()))
+        c.unbind_s()
+
     def test_gid_numbers_unique_and_outside_primary(self):
         gids = [int(vals(a, "gidNumber")[0]) for ents in (self.groups, self.roles) for dn, a in ents.values()]
         self.assertEqual(len(gids), len(set(gids)))
@@ -215,7 +301,8 @@ class ModelChanges(unittest.TestCase):
         self.s.cleanup()
 
     def gids(self):
-        res = self.s.search(SUFFIX, "(|(auth0GroupId=*)(auth0RoleId=*))", ["gidNumber", "auth0GroupId", "auth0RoleId"])
+        res = self.s.search(SUFFIX, "(&(objectClass=posixGroup)(|(auth0GroupId=*)(auth0RoleId=*)))",
+                            ["gidNumber", "auth0GroupId", "auth0RoleId"])
         return {(a.get("auth0GroupId") or a.get("auth0RoleId"))[0]: a["gidNumber"][0] for dn, a in res}
 
     def test_gids_stable_across_restart(self):

@@ -62,7 +62,7 @@ GRANT_MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
 ALL_GRANTS = (GRANT_CC, GRANT_REALM, GRANT_MFA_OTP)
 MGMT_READ_SCOPES = ("read:users", "read:roles", "read:clients", "read:connections",
                     "read:logs", "read:organizations", "read:organization_members",
-                    "read:organization_member_roles")
+                    "read:organization_member_roles", "read:groups", "read:group_members")
 AUTHZ_READ_SCOPES = ("read:users", "read:groups", "read:roles", "read:permissions",
                      "read:configuration", "read:applications", "read:connections")
 PASSWORD_STRATEGIES = ("auth0", "ad", "auth0-adldap")
@@ -528,6 +528,8 @@ class Tenant:
         self.roles = [public(r) for r in read_json(path("roles.json"), [])]
         self.clients = [public(c) for c in read_json(path("clients.json"), [])]
         self.connections = [public(c) for c in read_json(path("connections.json"), [])]
+        self.groups = [public(g) for g in read_json(path("groups.json"), [])]
+        self.organizations = [public(o) for o in read_json(path("organizations.json"), [])]
         authz = read_json(path("authz.json"), None)
         self.authz = AuthzStore(authz) if authz is not None else None
         sim_clients = read_json(path("sim-clients.json"), None)
@@ -538,10 +540,13 @@ class Tenant:
         self.connection_by_id = {c.get("id"): c for c in self.connections}
         self.connection_by_name = {c.get("name"): c for c in self.connections}
         self.sim_client_by_id = {c.get("client_id"): c for c in self.sim_clients}
+        self.group_by_id = {g.get("id"): g for g in self.groups}
+        self.organization_by_id = {o.get("id"): o for o in self.organizations}
 
     def counts(self):
         return {"users": len(self.users), "roles": len(self.roles),
                 "clients": len(self.clients), "connections": len(self.connections),
+                "groups": len(self.groups), "organizations": len(self.organizations),
                 "authz": self.authz is not None}
 
     def users_of_connection(self, name):
@@ -1172,6 +1177,14 @@ class ManagementApi:
             route("GET", "/connections", self.connections, ["read:connections"]),
             route("GET", "/connections/{id}/clients", self.connection_clients,
                   ["read:connections"]),
+            route("GET", "/groups", self.groups, ["read:groups"]),
+            route("GET", "/groups/{id}", self.group, ["read:groups"]),
+            route("GET", "/groups/{id}/members", self.group_members, ["read:group_members"]),
+            route("GET", "/groups/{id}/roles", self.group_roles, ["read:groups", "read:roles"], True),
+            route("GET", "/roles/{id}/groups", self.role_groups, ["read:roles"]),
+            route("GET", "/organizations", self.organizations, ["read:organizations"]),
+            route("GET", "/organizations/{id}/members", self.organization_members,
+                  ["read:organization_members"]),
         ]
 
     # -- users
@@ -1283,6 +1296,100 @@ class ManagementApi:
             raise api_error(404, "The connection does not exist", "inexistent_connection")
         items = [{"client_id": cid} for cid in connection.get("enabled_clients") or []]
         return checkpoint_page(req, items, "clients", "connection-clients:" + connection["id"])
+
+
+    # -- native groups (auth0-api.md section 10)
+
+    def groups(self, req):
+        items = [native_group_view(g) for g in self.sim.tenant.groups]
+        for param in ("connection_id", "name", "external_id"):
+            if req.arg(param) is not None:
+                items = [g for g in items if g.get(param) == req.arg(param)]
+        project = field_projection(req)
+        if project:
+            items = [project(g) for g in items]
+        if req.has_any("from", "take"):
+            return checkpoint_page(req, items, "groups", "groups")
+        return offset_page(req, items, "groups")
+
+    def group(self, req):
+        group = self.sim.tenant.group_by_id.get(req.params["id"])
+        if group is None:
+            raise api_error(404, "The group does not exist.", "inexistent_group")
+        return group
+
+    def group_members(self, req):
+        """Checkpoint only; members of type user carry their connection."""
+        group, users = self.group(req), self.sim.tenant.user_by_id
+        items = []
+        for m in group.get("members") or []:
+            item = {"id": m.get("id"), "member_type": m.get("member_type")}
+            if m.get("member_type") == "user":
+                conn = primary_connection(users.get(m.get("id")) or {})
+                by_name = self.sim.tenant.connection_by_name.get(conn) or {}
+                item.update({"type": "connection", "connection_id": by_name.get("id")})
+            item["created_at"] = group.get("created_at") or "2026-01-05T10:00:00.000Z"
+            items.append(item)
+        return checkpoint_page(req, items, "members", "group-members:" + group["id"])
+
+    def group_roles(self, req):
+        group, roles = self.group(req), self.sim.tenant.role_by_id
+        items = [role_summary(roles[r]) for r in group.get("roles") or [] if r in roles]
+        return offset_page(req, items, "roles")
+
+    def role_groups(self, req):
+        role = self.role(req)
+        items = [native_group_view(g) for g in self.sim.tenant.groups
+                 if role["id"] in (g.get("roles") or [])]
+        return checkpoint_page(req, items, "groups", "role-groups:" + role["id"])
+
+    # -- organizations
+
+    def organizations(self, req):
+        items = [organization_view(o) for o in self.sim.tenant.organizations]
+        if req.has_any("from", "take"):
+            return checkpoint_page(req, items, "organizations", "organizations")
+        return offset_page(req, items, "organizations")
+
+    def organization_members(self, req):
+        """fields=...roles needs read:organization_member_roles; offset
+        paging lists at most the first 1000 members."""
+        org = self.sim.tenant.organization_by_id.get(req.params["id"])
+        if org is None:
+            raise api_error(404, "No organization found by that id or name",
+                            "inexistent_organization")
+        project = field_projection(req)
+        users = self.sim.tenant.user_by_id
+        items = []
+        for m in org.get("members") or []:
+            user = users.get(m.get("user_id")) or {}
+            items.append({"user_id": m.get("user_id"), "email": user.get("email"),
+                          "name": user.get("name"), "picture": user.get("picture"),
+                          "roles": [{"id": r.get("id"), "name": r.get("name")}
+                                    for r in m.get("roles") or []]})
+        if project is None or "roles" not in project(items[0] if items else {"roles": []}):
+            items = [{k: v for k, v in i.items() if k != "roles"} for i in items]
+        else:
+            scopes = set(req.token["claims"].get("scope", "").split())
+            if "read:organization_member_roles" not in scopes:
+                raise api_error(403, "Insufficient scope, expected any of: "
+                                "read:organization_member_roles", "insufficient_scope")
+        if project:
+            items = [project(i) for i in items]
+        if req.has_any("from", "take"):
+            return checkpoint_page(req, items, "members", "organization-members:" + org["id"])
+        if (req.integer("page", 0, 0) + 1) * req.integer("per_page", 50, 1, 100) > USERS_CAP:
+            raise api_error(400, MSG_INVALID_PAGING, "invalid_paging")
+        return offset_page(req, items, "members")
+
+
+def native_group_view(group):
+    """A native group as GET /api/v2/groups shows it: no members, no roles."""
+    return {k: v for k, v in group.items() if k not in ("members", "roles")}
+
+
+def organization_view(org):
+    return {k: v for k, v in org.items() if k != "members"}
 
 
 def check_search_engine(engine):

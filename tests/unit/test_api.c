@@ -138,6 +138,8 @@ reply( struct fx *f, const char *method, const char *url, long status,
 	fake_add( f->ft, &r );
 }
 
+static void native_empty( struct fx *f );
+
 static void
 token_ok( struct fx *f )
 {
@@ -645,6 +647,7 @@ server_errors_retried_then_flagged( void **state )
 		0 );
 	reply( f, "GET", ROLES, 200, EMPTY_LIST( "roles" ), 0 );
 	reply( f, "GET", CLIENTS, 200, EMPTY_LIST( "clients" ), 0 );
+	native_empty( f );
 	start( f );
 	assert_int_equal( auth0_mgmt_users( &f->api, NULL, &f->m, f->err ),
 		AUTH0_OK );
@@ -1267,6 +1270,129 @@ authz_assembled( void **state )
 		"Authorization: Bearer tokz" ) );
 }
 
+/* ---- nativeapi.c: connections, native groups, organizations ---- */
+
+#define GROUPS		BASE "/api/v2/groups?take=100"
+#define ORGS		BASE "/api/v2/organizations?take=100"
+#define ORG_MEMBERS	BASE "/api/v2/organizations/org_1/members?fields=" \
+			"user_id%2Croles&include_fields=true&take=100"
+
+/*
+ * One connection enabled for app1; grp_1 (members over two pages, grp_2
+ * nested, role rol_1 assigned) and grp_2; org_1 with a member holding
+ * rol_1 there.  10 requests: 2 connections, 6 groups (list, rol_1's and
+ * rol_2's groups, 2 + 1 member pages), 2 organizations.
+ */
+static void
+native_replies( struct fx *f )
+{
+	reply( f, "GET", CONNS, 200, "{\"connections\":[{\"id\":\"con_1\","
+		"\"name\":\"DB\"}]}", 0 );
+	reply( f, "GET", BASE "/api/v2/connections/con_1/clients?take=100", 200,
+		"{\"clients\":[{\"client_id\":\"app1\"}]}", 0 );
+	reply( f, "GET", GROUPS, 200, "{\"groups\":[{\"id\":\"grp_1\","
+		"\"name\":\"Eng\",\"connection_id\":\"con_1\"},{\"id\":"
+		"\"grp_2\",\"name\":\"Ops\",\"tenant_name\":\"t\"}]}", 0 );
+	reply( f, "GET", BASE "/api/v2/roles/rol_1/groups?take=100", 200,
+		"{\"groups\":[{\"id\":\"grp_1\",\"name\":\"Eng\"}]}", 0 );
+	reply( f, "GET", BASE "/api/v2/roles/rol_2/groups?take=100", 200,
+		"{\"groups\":[]}", 0 );
+	reply( f, "GET", BASE "/api/v2/groups/grp_1/members?take=100&from=M1",
+		200, "{\"members\":[{\"id\":\"grp_2\",\"member_type\":"
+		"\"group\"}]}", 0 );
+	reply( f, "GET", BASE "/api/v2/groups/grp_1/members?take=100", 200,
+		"{\"members\":[{\"id\":\"auth0|1\",\"member_type\":\"user\","
+		"\"type\":\"connection\"}],\"next\":\"M1\"}", 0 );
+	reply( f, "GET", BASE "/api/v2/groups/grp_2/members?take=100", 200,
+		"{\"members\":[{\"id\":\"auth0|2\",\"member_type\":\"user\"}]}",
+		0 );
+	reply( f, "GET", ORGS, 200, "{\"organizations\":[{\"id\":\"org_1\","
+		"\"name\":\"acme\",\"display_name\":\"Acme\"}]}", 0 );
+	reply( f, "GET", ORG_MEMBERS, 200, "{\"members\":[{\"user_id\":"
+		"\"auth0|1\",\"roles\":[{\"id\":\"rol_1\",\"name\":"
+		"\"Admins\"}]}]}", 0 );
+}
+
+/* A tenant without any: one empty list each. */
+static void
+native_empty( struct fx *f )
+{
+	reply( f, "GET", CONNS, 200, "{\"connections\":[]}", 0 );
+	reply( f, "GET", GROUPS, 200, "{\"groups\":[]}", 0 );
+	reply( f, "GET", ORGS, 200, "{\"organizations\":[]}", 0 );
+}
+
+static void
+native_resources_assembled( void **state )
+{
+	struct fx *f = *state;
+	unsigned res = 0;
+
+	native_replies( f );
+	role_replies( f );
+	reply( f, "POST", TOKEN_URL, 200, TOKEN_OK, 1 );
+	start( f );
+	assert_int_equal( auth0_mgmt_roles( &f->api, &f->m, f->err ), AUTH0_OK );
+	f->ft->ft_nsent = 0;
+	assert_int_equal( auth0_mgmt_connections( &f->api, &f->m, f->err ),
+		AUTH0_OK );
+	assert_int_equal( auth0_mgmt_groups( &f->api, &f->m, &res, f->err ),
+		AUTH0_OK );
+	assert_int_equal( auth0_mgmt_orgs( &f->api, &f->m, &res, f->err ),
+		AUTH0_OK );
+	assert_int_equal( f->ft->ft_nsent, 10 );
+	assert_int_equal( f->ft->ft_unmatched, 0 );
+	assert_int_equal( f->m.sn_nconns, 1 );
+	assert_string_equal( f->m.sn_conns[0].cn_clients[0], "app1" );
+	assert_int_equal( f->m.sn_ngroups, 2 );
+	assert_string_equal( f->m.sn_groups[0].gr_id, "grp_1" );
+	assert_int_equal( f->m.sn_groups[0].gr_source, AUTH0_GSRC_NATIVE );
+	assert_string_equal( f->m.sn_groups[0].gr_type, "connection" );
+	assert_string_equal( f->m.sn_groups[0].gr_members[0], "auth0|1" );
+	assert_string_equal( f->m.sn_groups[0].gr_nested[0], "grp_2" );
+	assert_string_equal( f->m.sn_groups[0].gr_roles[0], "rol_1" );
+	assert_int_equal( auth0_strv_len( f->m.sn_groups[1].gr_roles ), 0 );
+	assert_int_equal( f->m.sn_norgs, 1 );
+	assert_string_equal( f->m.sn_orgs[0].og_members[0].om_roles[0], "rol_1" );
+	assert_string_equal( f->warned, "" );
+}
+
+static void tenant_replies( struct fx *f );
+
+static void
+native_403_names_the_scope_and_resource( void **state )
+{
+	struct fx *f = *state;
+	char *conns[] = { "DB", NULL };
+	struct auth0_select sel = { conns };
+
+	reply( f, "GET", BASE "/api/v2/groups/grp_2/members", 403,
+		"{\"statusCode\":403,\"error\":\"Forbidden\",\"message\":"
+		"\"Insufficient scope, expected any of: read:group_members\","
+		"\"errorCode\":\"insufficient_scope\"}", 0 );
+	reply( f, "GET", ORG_MEMBERS, 403, "{\"statusCode\":403,\"error\":"
+		"\"Forbidden\",\"message\":\"Insufficient scope, expected any "
+		"of: read:organization_member_roles\",\"errorCode\":"
+		"\"insufficient_scope\"}", 0 );
+	tenant_replies( f );
+	f->conf.ac_authz_url = AUTHZ_URL;
+	start( f );
+	assert_int_equal( auth0_api_fetch( &f->api, &sel, &f->m, f->err ),
+		AUTH0_ERR_HTTP );
+	assert_int_equal( f->m.sn_failed, AUTH0_RES_GROUP_MEMBERS |
+		AUTH0_RES_ORG_MEMBERS );
+	assert_int_equal( f->m.sn_norgs, 0 );
+	assert_int_equal( f->m.sn_nconns, 1 );
+	/* only the extension's groups: the native ones were not added */
+	assert_int_equal( f->m.sn_ngroups, 2 );
+	assert_int_equal( f->m.sn_groups[0].gr_source, AUTH0_GSRC_AUTHZ );
+	assert_non_null( strstr( f->warned, "group members: 403 "
+		"insufficient_scope: Insufficient scope, expected any of: "
+		"read:group_members" ) );
+	assert_non_null( strstr( f->warned, "organization members: 403" ) );
+	assert_non_null( strstr( f->warned, "read:organization_member_roles" ) );
+}
+
 /* ---- auth0_api_fetch ---- */
 
 /* A tenant of 250 users in DB, 2 roles, 2 clients, the extension. */
@@ -1280,6 +1406,7 @@ tenant_replies( struct fx *f )
 		"\"app1\",\"name\":\"Jenkins\"},{\"client_id\":\"app2\"}],"
 		"\"total\":2}", 0 );
 	authz_replies( f );
+	native_replies( f );
 }
 
 static void
@@ -1300,13 +1427,15 @@ full_fetch_uses_fewest_requests( void **state )
 	assert_int_equal( f->m.sn_nusers, 250 );
 	assert_int_equal( f->m.sn_nroles, 2 + 1 );
 	assert_int_equal( f->m.sn_nclients, 2 );
-	assert_int_equal( f->m.sn_ngroups, 2 );
+	assert_int_equal( f->m.sn_ngroups, 2 + 2 );
+	assert_int_equal( f->m.sn_norgs, 1 );
 	/*
 	 * 2 tokens; users ceil(250/100) = 3; roles 1 page + per role its
 	 * member pages (2, 1) and permission pages (1, 1); clients 1;
-	 * extension 3.  No connections: no export was needed.
+	 * extension 3; connections, native groups, organizations 10
+	 * (native_replies).  No export was needed.
 	 */
-	assert_int_equal( f->ft->ft_nsent, 2 + 3 + 1 + 3 + 2 + 1 + 3 );
+	assert_int_equal( f->ft->ft_nsent, 2 + 3 + 1 + 3 + 2 + 1 + 3 + 10 );
 	assert_int_equal( f->api.ap_stats.as_requests, f->ft->ft_nsent );
 	assert_int_equal( f->api.ap_stats.as_tokens, 2 );
 	assert_int_equal( f->api.ap_stats.as_retries, 0 );
@@ -1336,7 +1465,10 @@ failing_resource_leaves_the_others( void **state )
 	assert_int_equal( f->m.sn_nusers, 250 );
 	assert_int_equal( f->m.sn_nclients, 2 );
 	assert_int_equal( f->m.sn_nroles, 0 );
-	assert_int_equal( f->m.sn_ngroups, 0 );
+	/* the native groups only, without the roles that failed */
+	assert_int_equal( f->m.sn_ngroups, 2 );
+	assert_int_equal( f->m.sn_groups[0].gr_source, AUTH0_GSRC_NATIVE );
+	assert_int_equal( auth0_strv_len( f->m.sn_groups[0].gr_roles ), 0 );
 	assert_string_equal( f->err, "roles: 403 insufficient_scope: "
 		"Insufficient scope, expected any of: read:roles "
 		"(GET /api/v2/roles)" );
@@ -1360,7 +1492,8 @@ refused_token_asked_once( void **state )
 	assert_int_equal( auth0_api_fetch( &f->api, NULL, &f->m, f->err ),
 		AUTH0_ERR_AUTH );
 	assert_int_equal( f->m.sn_failed, AUTH0_RES_USERS | AUTH0_RES_ROLES |
-		AUTH0_RES_CLIENTS );
+		AUTH0_RES_CLIENTS | AUTH0_RES_CONNS | AUTH0_RES_GROUPS |
+		AUTH0_RES_ORGS );
 	assert_false( f->m.sn_complete );
 	/* one refused token, then only the extension's token and lists */
 	assert_int_equal( fake_count( f->ft, "POST", TOKEN_URL ), 2 );
@@ -1407,6 +1540,8 @@ main( void )
 		T( roles_offset_paging_by_total ),
 		T( clients_in_one_page ),
 		T( authz_assembled ),
+		T( native_resources_assembled ),
+		T( native_403_names_the_scope_and_resource ),
 		T( full_fetch_uses_fewest_requests ),
 		T( failing_resource_leaves_the_others ),
 		T( refused_token_asked_once ),

@@ -1,0 +1,100 @@
+/* holdback.c - what a failed native resource holds back */
+/*
+ * A failed resource keeps the containers built from it as stored (diff.c,
+ * os_needs).  Connections, native groups and organizations are new: a
+ * tenant that never granted read:groups or read:organizations, or has no
+ * such objects, would otherwise see ou=groups, ou=roles and
+ * ou=applications frozen by a failure that holds nothing.  So a failed
+ * native resource of which nothing is stored is let go for this refresh
+ * (still reported, and still listed in cn=Monitor): there is nothing of
+ * it to keep.  Runs in the refresh task's thread, before the diff.
+ */
+#include "portable.h"
+
+#include <ac/string.h>
+
+#include "back-auth0.h"
+
+static int
+found_cb( Operation *op, SlapReply *rs )
+{
+	if ( rs->sr_type == REP_SEARCH )
+		*(int *)op->o_callback->sc_private = 1;
+	return 0;
+}
+
+/* 1 when an entry matching filter is stored one level below ou=<ou>. */
+static int
+stored_any( struct auth0_run *rn, const char *ou, const char *filter )
+{
+	Operation *op = rn->rn_op;
+	slap_callback cb = { 0 };
+	SlapReply rs = { REP_RESULT };
+	char dnbuf[SLAP_TEXT_BUFLEN];
+	struct berval dn, ndn = BER_BVNULL;
+	int found = 0;
+
+	snprintf( dnbuf, sizeof( dnbuf ), "ou=%s,%s", ou, rn->rn_mc.mc_suffix );
+	ber_str2bv( dnbuf, 0, 0, &dn );
+	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, op->o_tmpmemctx ) )
+		return 1;	/* cannot tell: hold */
+	op->o_tag = LDAP_REQ_SEARCH;
+	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	op->o_req_dn = dn;
+	op->o_req_ndn = ndn;
+	op->ors_scope = LDAP_SCOPE_ONELEVEL;
+	op->ors_deref = LDAP_DEREF_NEVER;
+	op->ors_slimit = 1;
+	op->ors_tlimit = SLAP_NO_LIMIT;
+	op->ors_attrs = slap_anlist_no_attrs;
+	ber_str2bv( filter, 0, 0, &op->ors_filterstr );
+	op->ors_filter = str2filter_x( op, filter );
+	cb.sc_response = found_cb;
+	cb.sc_private = &found;
+	op->o_callback = &cb;
+	if ( op->ors_filter == NULL )
+		found = 1;
+	else
+		op->o_bd->be_search( op, &rs );
+	op->o_callback = NULL;
+	if ( op->ors_filter )
+		filter_free_x( op, op->ors_filter, 1 );
+	op->o_tmpfree( ndn.bv_val, op->o_tmpmemctx );
+	if ( rs.sr_err != LDAP_SUCCESS && rs.sr_err != LDAP_NO_SUCH_OBJECT &&
+			rs.sr_err != LDAP_SIZELIMIT_EXCEEDED )
+		found = 1;
+	return found;
+}
+
+/*
+ * Clears from sn_failed the native resources of which nothing is stored;
+ * sn_let_go keeps them for cn=Monitor.
+ */
+void
+auth0_holdback_native( struct auth0_run *rn )
+{
+	struct auth0_model *m = &rn->rn_model;
+	unsigned groups = AUTH0_RES_GROUPS | AUTH0_RES_GROUP_MEMBERS;
+	unsigned orgs = AUTH0_RES_ORGS | AUTH0_RES_ORG_MEMBERS;
+	unsigned go = 0;
+
+	if ( ( m->sn_failed & groups ) && !stored_any( rn, AUTH0_OU_GROUPS,
+			"(&(objectClass=auth0Group)(auth0GroupSource=auth0))" ) )
+		go |= m->sn_failed & groups;
+	if ( ( m->sn_failed & orgs ) && !stored_any( rn, AUTH0_OU_ORGS,
+			"(objectClass=auth0Organization)" ) )
+		go |= m->sn_failed & orgs;
+	if ( ( m->sn_failed & AUTH0_RES_CONNS ) &&
+			!stored_any( rn, AUTH0_OU_APPS,
+				"(&(objectClass=auth0Application)(auth0Connection=*))" ) &&
+			!stored_any( rn, AUTH0_OU_GROUPS,
+				"(&(objectClass=auth0Group)(auth0GroupType=connection))" ) )
+		go |= AUTH0_RES_CONNS;
+	if ( go == 0 )
+		return;
+	m->sn_failed &= ~go;
+	m->sn_let_go |= go;
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: nothing is stored of the failed "
+		"native resource(s) (0x%x): the rest is applied without them\n",
+		rn->rn_mc.mc_suffix, go );
+}
