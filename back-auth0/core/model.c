@@ -404,10 +404,10 @@ auth0_model_user_index( const struct auth0_model *m, const char *id )
 	return u ? (size_t)( u - m->sn_users ) : AUTH0_NOINDEX;
 }
 
-static void *
-grow( void *arr, size_t n, size_t size )
+/* Room for one more of n elements: 8, then doubling (n is the count). */
+void *
+auth0_grow( void *arr, size_t n, size_t size )
 {
-	/* capacity: 8, then doubling; n is the current count */
 	if ( n == 0 )
 		return realloc( arr, 8 * size );
 	if ( n < 8 || ( n & ( n - 1 ) ) )
@@ -449,7 +449,7 @@ rbac_role( struct auth0_role *r, const cJSON *o )
 static int
 add_role( struct auth0_model *m, struct auth0_role *r )
 {
-	struct auth0_role *n = grow( m->sn_roles, m->sn_nroles, sizeof( *n ) );
+	struct auth0_role *n = auth0_grow( m->sn_roles, m->sn_nroles, sizeof( *n ) );
 
 	if ( n == NULL )
 		return -1;
@@ -518,7 +518,7 @@ auth0_model_add_clients( struct auth0_model *m, const cJSON *arr,
 	cJSON_ArrayForEach( o, arr ) {
 		struct auth0_client c, *n;
 		if ( one_client( &c, o ) ||
-				!( n = grow( m->sn_clients, m->sn_nclients,
+				!( n = auth0_grow( m->sn_clients, m->sn_nclients,
 					sizeof( *n ) ) ) ) {
 			client_free( &c );
 			bad++;
@@ -645,7 +645,7 @@ auth0_model_add_authz( struct auth0_model *m, const cJSON *exp,
 			"groups" ) ) {
 		struct auth0_group g, *n;
 		if ( authz_group( &g, o ) ||
-				!( n = grow( m->sn_groups, m->sn_ngroups,
+				!( n = auth0_grow( m->sn_groups, m->sn_ngroups,
 					sizeof( *n ) ) ) ) {
 			auth0_group_free( &g );
 			bad++;

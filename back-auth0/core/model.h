@@ -271,6 +271,7 @@ void auth0_model_sort_users( struct auth0_model *m );
 void auth0_group_free( struct auth0_group *g );
 void auth0_org_free( struct auth0_org *og );
 void auth0_orgroles_free( struct auth0_model *m );
+void *auth0_grow( void *arr, size_t n, size_t size );
 size_t auth0_model_user_index( const struct auth0_model *m, const char *id );
 #define AUTH0_NOINDEX	((size_t)-1)
 

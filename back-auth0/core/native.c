@@ -18,17 +18,6 @@
 
 #include "model.h"
 
-static void *
-grow( void *arr, size_t n, size_t size )
-{
-	/* capacity: 8, then doubling; n is the current count */
-	if ( n == 0 )
-		return realloc( arr, 8 * size );
-	if ( n < 8 || ( n & ( n - 1 ) ) )
-		return arr;
-	return realloc( arr, n * 2 * size );
-}
-
 /* Copies o[key] when it is a non-empty string; 0 also when absent. */
 static int
 dup_opt( const cJSON *o, const char *key, char **out )
@@ -175,7 +164,7 @@ auth0_model_add_native_groups( struct auth0_model *m, const cJSON *arr,
 		struct auth0_group g, *n = NULL;
 		if ( native_group( &g, o, &badmembers ) ||
 				native_known( m, g.gr_id ) ||
-				!( n = grow( m->sn_groups, m->sn_ngroups,
+				!( n = auth0_grow( m->sn_groups, m->sn_ngroups,
 					sizeof( *n ) ) ) ) {
 			auth0_group_free( &g );
 			bad++;
@@ -211,7 +200,7 @@ auth0_model_add_connections( struct auth0_model *m, const cJSON *arr,
 				!( c.cn_clients = auth0_strv_from_json(
 					cJSON_GetObjectItemCaseSensitive( o,
 						"enabled_clients" ), NULL ) ) ||
-				!( n = grow( m->sn_conns, m->sn_nconns,
+				!( n = auth0_grow( m->sn_conns, m->sn_nconns,
 					sizeof( *n ) ) ) ) {
 			free( c.cn_id );
 			free( c.cn_name );
@@ -332,7 +321,7 @@ auth0_model_add_orgs( struct auth0_model *m, const cJSON *arr, char *errbuf )
 						og.og_name ) == 0;
 		else
 			dup = 1;
-		if ( dup || !( n = grow( m->sn_orgs, m->sn_norgs,
+		if ( dup || !( n = auth0_grow( m->sn_orgs, m->sn_norgs,
 				sizeof( *n ) ) ) ) {
 			auth0_org_free( &og );
 			bad++;
