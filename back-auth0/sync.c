@@ -401,6 +401,8 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 			continue;
 		}
 		moved = sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		if ( ou == AUTH0_OU_ORG && sd && moved )
+			auth0_sync_org_moved( rn, &sd->sd_ndn, pe.en_dn );
 		/* a user blocked or renamed in Auth0 loses its cached password */
 		if ( ou == AUTH0_OU_USERS && sd && rn->rn_ai->ai_bindcache &&
 				( moved || auth0_entry_has( &pe, "auth0Blocked",

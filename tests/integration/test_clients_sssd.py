@@ -63,6 +63,7 @@ class Sssd(clients.ServerCase):
             ("passwd by number", "%s -s sss passwd %s" % (cls.getent, srv.attr(JANE, "uidNumber"))),
             ("passwd carlos", "%s -s sss passwd %s" % (cls.getent, q(carlos))),
             ("group Web + Mobile", "%s -s sss group 'Web + Mobile'" % cls.getent),
+            ("group Workforce", "%s -s sss group Workforce" % cls.getent),
             ("group by number", "%s -s sss group %s" % (cls.getent, srv.groups["Data"][1]["gidNumber"][0].decode())),
             ("all passwd", "%s -s sss passwd; echo rc=$?" % cls.getent),
             ("id jane", "%s jane" % cls.id_),
@@ -123,6 +124,14 @@ class Sssd(clients.ServerCase):
         name, _, gid, members = self.out["group by number"].split(":")
         self.assertEqual(name, "Data")
         self.assertEqual(set(members.split(",")), {"zo\u00eb", "chenwei.dev@gmail.com"})
+
+    def test_native_group(self):
+        """A native group nested two levels (groups.json), as sssd reads it."""
+        dn, a = self.srv.groups["Workforce"]
+        name, _, gid, members = self.out["group Workforce"].split(":")
+        self.assertEqual((name, gid), ("Workforce", a["gidNumber"][0].decode()))
+        self.assertEqual(set(members.split(",")), {"rkumar", "anunez", "olu.adeyemi@acme.example", "sven.eriksson@acme.example",
+                "mei.tanaka@acme.example", "lzolc"})
 
     def test_member_lists_match_the_directory(self):
         """sssd reads member DNs (rfc2307bis); the names it returns are the

@@ -179,6 +179,27 @@ class NativeTenant(ApiBase):
         self.assertEqual(self.member_ids(self.s, role[0][1]), set(self.b[1::2]))
         self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
 
+    def test_organization_renamed_with_its_roles(self):
+        self.start()
+        path = os.path.join(self.tdir, "organizations.json")
+        with open(path, encoding="utf-8") as f:
+            orgs = json.load(f)
+        orgs[0]["name"] = "megacorp"
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(orgs, f)
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual((r["errors"], r["renamed"]), (0, 0))       # users do not move
+        base = "cn=megacorp,ou=organizations," + SUFFIX
+        role = self.s.search(base, "(objectClass=auth0OrganizationRole)", ["member"], ldap.SCOPE_ONELEVEL)
+        self.assertEqual(len(role), 1)
+        self.assertEqual(len(self.member_ids(self.s, role[0][1])), EXTRA // 2)
+        people = self.s.people(["memberOf"])
+        self.assertIn(("cn=Support Agent," + base).lower(),
+                      {v.lower() for v in vals(people[self.b[1]][1], "memberOf")})
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual(r["added"] + r["modified"] + r["deleted"] + r["errors"], 0)
+
     def test_changes_follow_and_organization_goes_with_its_roles(self):
         self.start()
         path = os.path.join(self.tdir, "groups.json")
