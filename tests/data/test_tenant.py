@@ -553,6 +553,42 @@ class SampleTenant(unittest.TestCase):
                                           "samlp|acme-saml|Priya.Patel@acme.example", "yamada.taro"])
 
 
+    def test_native_groups_and_organizations(self):
+        """The promises of the README's section on groups.json and
+        organizations.json, with an independent flattening."""
+        t = self.t
+        by_name = {}
+        for g in t.native:
+            by_name.setdefault(g["name"], []).append(g)
+        byid = {g["id"]: g for g in t.native}
+
+        def flat(gid, seen=()):
+            out = set()
+            for m in byid[gid]["members"]:
+                if m["member_type"] == "user":
+                    out.add(m["id"])
+                elif m["id"] not in seen:
+                    out |= flat(m["id"], seen + (gid,))
+            return out
+        workforce = by_name["Workforce"][0]
+        self.assertEqual(sorted(self.uids[u] for u in flat(workforce["id"])),
+                         ["anunez", "lzolc", "mei.tanaka@acme.example",
+                          "olu.adeyemi@acme.example", "rkumar", "sven.eriksson@acme.example"])
+        self.assertNotIn("connection_id", workforce)
+        staff = by_name["Engineering Staff"][0]
+        developer = next(r for r in t.roles if r["name"] == "Developer")
+        self.assertEqual(staff["roles"], [developer["id"]])
+        self.assertEqual(len(flat(staff["id"]) - set(developer["members"])), 4)
+        # the clash: one Finance in each source
+        self.assertIn("Finance", t.group_by_name)
+        self.assertEqual(by_name["Finance"][0]["id"], "grp_9Fs4Jh7Dk2Lq6Pz8Xc")
+        orgs = {o["name"]: o for o in t.orgs}
+        self.assertEqual(sorted(orgs), ["globex", "initech"])
+        held = {(o, r["name"]) for o, x in orgs.items() for m in x["members"] for r in m["roles"]}
+        self.assertEqual(held, {("globex", "Admin"), ("globex", "Developer"), ("globex", "Read Only"),
+                                ("initech", "Support Agent")})
+
+
 # -- generated tenants --------------------------------------------------------
 class GeneratedTenant(unittest.TestCase):
     @classmethod
