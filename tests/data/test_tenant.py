@@ -661,6 +661,21 @@ class GeneratedTenant(unittest.TestCase):
         self.assertEqual(sum(c["strategy"] == "samlp" for c in t.connections), 2)
         self.assertTrue(any(isinstance(u["identities"][0]["user_id"], int) for u in t.users))   # github
 
+    def test_native_groups_and_organizations(self):
+        d = os.path.join(self.tmp, "native")
+        generate(d, "--users", 500, "--native", "--organizations", 2)
+        t = Tenant(d)
+        self.assertEqual(problems(t), [])
+        self.assertGreater(len(t.native), 40)
+        self.assertTrue(any(m["member_type"] == "group" for g in t.native for m in g["members"]))
+        self.assertTrue(any(g["roles"] for g in t.native))
+        self.assertEqual([o["name"] for o in t.orgs], ["customer-001", "customer-002"])
+        self.assertTrue(any(m["roles"] for o in t.orgs for m in o["members"]))
+        # the other files do not change with them
+        plain = os.path.join(self.tmp, "plain500")
+        generate(plain, "--users", 500)
+        self.assertEqual(read_all(d), read_all(plain))
+
     def test_zero_users(self):
         e = os.path.join(self.tmp, "e")
         generate(e, "--users", 0)
