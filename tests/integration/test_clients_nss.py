@@ -186,7 +186,8 @@ class Nslcd(clients.ServerCase):
         self.assertEqual((name, gid), ("Workforce", a["gidNumber"][0].decode()))
         self.assertEqual(set(members.split(",")), WORKFORCE)
         names = set(re.findall(r"\d+\(([^)]*)\)", self.out["id olu"].split("groups=")[1]))
-        self.assertTrue({"Workforce", "Engineering Staff", "Developer"} <= names, names)
+        self.assertTrue({"Workforce", "Engineering Staff"} <= names, names)
+        self.assertNotIn("Developer", names)          # a role: not below nslcd's group base
         self.assertNotIn("Backend", names)
 
     # --- PAM login through nslcd (binds go to the module, Auth0 checks) ----

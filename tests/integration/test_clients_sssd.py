@@ -20,7 +20,8 @@ from test_clients_nss import PROBE
 
 SSS_DIRS = ("db", "mc", "pipes/private", "pubconf/krb5.include.d", "gpo_cache", "deskprofile", "secrets", "keytabs")
 GROUPS = ("Acme Corp", "Engineering", "Platform", "SRE", "On-Call", "Data", "Web + Mobile", "Finance",
-          "Auditors", "Compliance", "Alumni")     # tests/data/README.md: the 11 groups
+          "Auditors", "Compliance", "Alumni",     # tests/data/README.md: the 11 extension groups
+          "Workforce", "Engineering Staff", "Backend", "Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)")   # and 4 native
 GOOGLE = "google-oauth2|100123699147624185240"      # aisha.bello@gmail.com: no password at Auth0
 
 
