@@ -1,7 +1,8 @@
 /* sync.c - diff the mapped tenant against back-mdb and queue the writes */
 /*
- * For each container (ou=people, groups, roles, applications): index what
- * is stored by its Auth0 id with a fingerprint of the managed attributes,
+ * For each container (ou=people, groups, roles, applications,
+ * organizations, and the organizations' role entries below them): index
+ * what is stored by its Auth0 id with a fingerprint of the managed attributes,
  * map every object of the model, and queue an add, a rename and/or a
  * modify only where the fingerprint differs; then delete what the source
  * no longer has.  A container whose source failed is left alone; users
