@@ -85,6 +85,7 @@ const char *auth0_sync_ou( enum auth0_ou ou );
 
 /* syncnative.c */
 void auth0_sync_let_go( struct auth0_run *rn );
+void auth0_sync_keep_native( struct auth0_run *rn );
 void auth0_sync_org_moved( struct auth0_run *rn, struct berval *old,
 	const char *newdn );
 

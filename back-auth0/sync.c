@@ -38,10 +38,10 @@ struct ouspec {
 static const struct ouspec ous[AUTH0_OU_N] = {
 	{ AUTH0_OU_PEOPLE, "auth0UserId", "auth0User", "uidNumber",
 		AUTH0_RES_USERS, LDAP_SCOPE_ONELEVEL, "people" },
+	/* native groups failed: syncnative.c keeps theirs, the rest applies */
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
-		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | NATIVE_GROUPS |
-		AUTH0_RES_ROLES | AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL,
-		"groups" },
+		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | AUTH0_RES_ROLES |
+		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups" },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ |
 		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles" },
@@ -566,6 +566,8 @@ auth0_sync_all( struct auth0_run *rn )
 			continue;
 		}
 		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
+		if ( ou == AUTH0_OU_GROUP )
+			auth0_sync_keep_native( rn );
 		/* an organization goes after the role entries below it */
 		if ( del[ou] && ou != AUTH0_OU_ORG )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );

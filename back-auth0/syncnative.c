@@ -148,3 +148,31 @@ auth0_sync_org_moved( struct auth0_run *rn, struct berval *old,
 	twalk_r( rn->rn_index[AUTH0_OU_ORGROLE].ix_root, moved_action, &mc );
 	ch_free( mc.mc_new.bv_val );
 }
+
+/* Native group ids are grp_<base58> (auth0-api.md 10); the extension's are GUIDs. */
+#define NATIVE_PREFIX	"grp_"
+
+static void
+keep_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+
+	if ( ( which == postorder || which == leaf ) &&
+			strncmp( sd->sd_id, NATIVE_PREFIX,
+				sizeof( NATIVE_PREFIX ) - 1 ) == 0 )
+		sd->sd_seen = 1;
+}
+
+/*
+ * When native groups or their members failed, none of them is in the
+ * model: their stored entries stay as they are (not deleted), while the
+ * extension's groups beside them are applied.
+ */
+void
+auth0_sync_keep_native( struct auth0_run *rn )
+{
+	if ( rn->rn_model.sn_failed &
+			( AUTH0_RES_GROUPS | AUTH0_RES_GROUP_MEMBERS ) )
+		twalk_r( rn->rn_index[AUTH0_OU_GROUP].ix_root, keep_action,
+			NULL );
+}

@@ -200,6 +200,46 @@ class NativeTenant(ApiBase):
         r = self.s.refresh_now(timeout=120)
         self.assertEqual(r["added"] + r["modified"] + r["deleted"] + r["errors"], 0)
 
+    def test_native_403_keeps_native_groups_and_applies_the_extension(self):
+        self.start()
+        before = {dn: a for dn, a in entries(self.s).items()
+                  if ",ou=groups," in dn and a.get("auth0groupsource") == [b"auth0"]}
+        roles = {dn: a for dn, a in entries(self.s).items() if ",ou=roles," in dn}
+        # upstream: a native group and an extension group both change
+        path = os.path.join(self.tdir, "groups.json")
+        with open(path, encoding="utf-8") as f:
+            groups = json.load(f)
+        groups = [g for g in groups if g["name"] != "Big"]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(groups, f)
+        path = os.path.join(self.tdir, "authz.json")
+        with open(path, encoding="utf-8") as f:
+            authz = json.load(f)
+        alumni = next(g for g in authz["groups"] if g["name"] == "Alumni")
+        alumni["members"] = [self.u[9]]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(authz, f)
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)
+        self.sim.faults.add([{"path_prefix": "/api/v2/groups/", "status": 403,
+                              "body": {"statusCode": 403, "error": "Forbidden",
+                                       "message": "Insufficient scope, expected any of: read:group_members",
+                                       "errorCode": "insufficient_scope"}}])
+        r = self.s.refresh_now(timeout=120)
+        self.sim.faults.clear()
+        after = entries(self.s)
+        self.assertEqual({dn: a for dn, a in after.items()
+                          if ",ou=groups," in dn and a.get("auth0groupsource") == [b"auth0"]}, before)
+        self.assertEqual({dn: a for dn, a in after.items() if ",ou=roles," in dn}, roles)
+        dn, a = next((dn, a) for dn, a in after.items() if dn.startswith("cn=alumni,ou=groups"))
+        self.assertEqual(len([m for m in a["member"] if m]), 1)
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "group_members")
+        self.assertIn("read:group_members", m["auth0MonLastError"])
+        # the scope is back: Big goes
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
+        self.assertEqual(self.s.search("ou=groups," + SUFFIX, "(auth0GroupId=%s)" % gid("Big"), ["1.1"]), [])
+
     def test_changes_follow_and_organization_goes_with_its_roles(self):
         self.start()
         path = os.path.join(self.tdir, "groups.json")
