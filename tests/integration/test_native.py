@@ -177,7 +177,9 @@ class NativeTenant(ApiBase):
         role = self.s.search(org[0][0], "(objectClass=auth0OrganizationRole)", ["*"], ldap.SCOPE_ONELEVEL)
         self.assertEqual(role[0][0].lower(), ("cn=Support Agent," + org[0][0]).lower())
         self.assertEqual(self.member_ids(self.s, role[0][1]), set(self.b[1::2]))
-        self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(m["auth0MonOrganizations"], "1")
 
     def test_organization_renamed_with_its_roles(self):
         self.start()
