@@ -266,5 +266,29 @@ class NativeTenant(ApiBase):
                              for v in vals(a, "memberOf")))
 
 
+class UnselectedConnection(unittest.TestCase):
+    """auth0-connection selects the database: the acme-saml connection's
+    groups are imported with only the members that are imported."""
+
+    def test_groups_of_unselected_connections(self):
+        s = Slapd("native-select", directives=None)
+        s.directives["auth0-connection"] = "Username-Password-Authentication"
+        s.write_conf()
+        s.start()
+        try:
+            r = s.wait_refresh(1)
+            self.assertEqual(r["errors"], 0)
+            res = {vals(a, "cn")[0]: a for _, a in s.search("ou=groups," + SUFFIX, "(auth0GroupSource=auth0)",
+                                                           ["cn", "member", "memberUid", "auth0Connection"])}
+            self.assertEqual(set(res), {"Workforce", "Engineering Staff", "Backend",
+                                        "Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)"})
+            self.assertEqual(vals(res["Engineering Staff"], "auth0Connection"), ["acme-saml"])
+            self.assertEqual(set(vals(res["Backend"], "memberUid")), {"lzolc"})        # mei.tanaka is SAML
+            self.assertEqual(set(vals(res["Workforce"], "memberUid")), {"lzolc", "rkumar", "anunez"})
+            self.assertEqual(vals(res["Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)"], "member"), [""])   # Google only
+        finally:
+            s.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
