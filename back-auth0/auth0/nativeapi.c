@@ -7,8 +7,9 @@
  *   connections  GET /api/v2/connections (id, name), then per connection
  *                GET /connections/{id}/clients (enabled_clients is gone)
  *   groups       GET /api/v2/groups, per group /groups/{id}/members
- *                (resource "group members"), per Management API role
- *                /roles/{id}/groups (the roles assigned to groups)
+ *                (resource "group members"), and when there are groups
+ *                per Management API role /roles/{id}/groups (the roles
+ *                assigned to groups)
  *   orgs         GET /api/v2/organizations, per organization
  *                /organizations/{id}/members?fields=user_id,roles
  *                (resource "organization members")
@@ -219,7 +220,8 @@ auth0_mgmt_groups( struct auth0_api *api, struct auth0_model *m,
 	*res = AUTH0_RES_GROUPS;
 	rc = list_all( api, "/api/v2/groups", NULL, TAKE, "groups", NULL,
 		&groups, errbuf );
-	if ( rc == AUTH0_OK )
+	/* no group, no role assigned to one: the roles need not be asked */
+	if ( rc == AUTH0_OK && cJSON_GetArraySize( groups ) > 0 )
 		rc = group_roles( api, m, groups, errbuf );
 	if ( rc == AUTH0_OK )
 		*res = AUTH0_RES_GROUP_MEMBERS;

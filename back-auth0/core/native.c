@@ -412,7 +412,7 @@ org_roles( struct auth0_model *m, size_t oi, auth0_fold_fn *fold )
 		else
 			snprintf( r->or_key, len, "%s/%s", og->og_id, r->or_role );
 	}
-	if ( rc == 0 )
+	if ( rc == 0 && m->sn_norgroles > first )
 		auth0_sort( m->sn_orgroles + first, m->sn_norgroles - first,
 			sizeof( *m->sn_orgroles ), cmp_orgrole );
 	for ( i = first; i < m->sn_norgroles && !rc; i++ ) {

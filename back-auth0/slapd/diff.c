@@ -1,7 +1,8 @@
 /* diff.c - diff the mapped tenant against back-mdb and queue the writes */
 /*
- * For each container (ou=people, groups, roles, applications): index what
- * is stored by its Auth0 id with a fingerprint of the managed attributes,
+ * For each container (ou=people, groups, roles, applications,
+ * organizations, and the organizations' role entries below them): index
+ * what is stored by its Auth0 id with a fingerprint of the managed attributes,
  * map every object of the model, and queue an add, a rename and/or a
  * modify only where the fingerprint differs; then delete what the source
  * no longer has.  A container whose source failed is left alone; users
@@ -37,10 +38,10 @@ struct ouspec {
 static const struct ouspec ous[AUTH0_OU_N] = {
 	{ AUTH0_OU_PEOPLE, "auth0UserId", "auth0User", "uidNumber",
 		AUTH0_RES_USERS, LDAP_SCOPE_ONELEVEL, "people" },
+	/* native groups failed: holdback.c keeps theirs, the rest applies */
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
-		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | NATIVE_GROUPS |
-		AUTH0_RES_ROLES | AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL,
-		"groups" },
+		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | AUTH0_RES_ROLES |
+		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups" },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ |
 		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles" },
@@ -401,6 +402,8 @@ sync_objects( struct auth0_run *rn, struct auth0_writer *ap,
 			continue;
 		}
 		moved = sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		if ( ou == AUTH0_OU_ORG && sd && moved )
+			auth0_holdback_org_moved( rn, &sd->sd_ndn, pe.en_dn );
 		/* a user blocked or renamed in Auth0 loses its cached password */
 		if ( ou == AUTH0_OU_USERS && sd && rn->rn_ai->ai_bindcache &&
 				( moved || auth0_entry_has( &pe, "auth0Blocked",
@@ -563,6 +566,8 @@ auth0_diff_run( struct auth0_run *rn )
 			continue;
 		}
 		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
+		if ( ou == AUTH0_OU_GROUP )
+			auth0_holdback_keep_native( rn );
 		/* an organization goes after the role entries below it */
 		if ( del[ou] && ou != AUTH0_OU_ORG )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );

@@ -7,11 +7,13 @@
  * ou=applications frozen by a failure that holds nothing.  So a failed
  * native resource of which nothing is stored is let go for this refresh
  * (still reported, and still listed in cn=Monitor): there is nothing of
- * it to keep.  Runs in the refresh task's thread, before the diff.
+ * it to keep.  And a renamed organization's role entries move with it.
+ * Runs in the refresh task's thread.
  */
 #include "portable.h"
 
 #include <ac/string.h>
+#include <search.h>
 
 #include "back-auth0.h"
 
@@ -97,4 +99,80 @@ auth0_holdback_native( struct auth0_run *rn )
 	Debug( LDAP_DEBUG_ANY, "auth0: %s: nothing is stored of the failed "
 		"native resource(s) (0x%x): the rest is applied without them\n",
 		rn->rn_mc.mc_suffix, go );
+}
+
+struct moved_ctx {
+	struct berval	*mc_old;	/* an organization's old ndn */
+	struct berval	mc_new;		/* and its new one */
+};
+
+static void
+moved_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+	struct moved_ctx *mc = arg;
+	struct berval *ndn = &sd->sd_ndn;
+	ber_len_t head;
+	char *n;
+
+	if ( ( which != postorder && which != leaf ) ||
+			ndn->bv_len <= mc->mc_old->bv_len + 1 )
+		return;
+	head = ndn->bv_len - mc->mc_old->bv_len;
+	if ( ndn->bv_val[head - 1] != ',' || strcmp( ndn->bv_val + head,
+			mc->mc_old->bv_val ) != 0 )
+		return;
+	n = ch_malloc( head + mc->mc_new.bv_len + 1 );
+	memcpy( n, ndn->bv_val, head );
+	memcpy( n + head, mc->mc_new.bv_val, mc->mc_new.bv_len + 1 );
+	ch_free( ndn->bv_val );
+	ndn->bv_val = n;
+	ndn->bv_len = head + mc->mc_new.bv_len;
+}
+
+/*
+ * An organization renamed by this refresh takes the role entries below it
+ * along (back-mdb renames a subtree): their stored DNs follow, so that
+ * they are compared where they will be.
+ */
+void
+auth0_holdback_org_moved( struct auth0_run *rn, struct berval *old,
+	const char *newdn )
+{
+	struct moved_ctx mc = { old, BER_BVNULL };
+	struct berval dn;
+
+	ber_str2bv( newdn, 0, 0, &dn );
+	if ( dnNormalize( 0, NULL, NULL, &dn, &mc.mc_new, NULL ) != LDAP_SUCCESS )
+		return;
+	twalk_r( rn->rn_index[AUTH0_OU_ORGROLE].ix_root, moved_action, &mc );
+	ch_free( mc.mc_new.bv_val );
+}
+
+/* Native group ids are grp_<base58> (auth0-api.md 10); the extension's are GUIDs. */
+#define NATIVE_PREFIX	"grp_"
+
+static void
+keep_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+
+	if ( ( which == postorder || which == leaf ) &&
+			strncmp( sd->sd_id, NATIVE_PREFIX,
+				sizeof( NATIVE_PREFIX ) - 1 ) == 0 )
+		sd->sd_seen = 1;
+}
+
+/*
+ * When native groups or their members failed, none of them is in the
+ * model: their stored entries stay as they are (not deleted), while the
+ * extension's groups beside them are applied.
+ */
+void
+auth0_holdback_keep_native( struct auth0_run *rn )
+{
+	if ( rn->rn_model.sn_failed &
+			( AUTH0_RES_GROUPS | AUTH0_RES_GROUP_MEMBERS ) )
+		twalk_r( rn->rn_index[AUTH0_OU_GROUP].ix_root, keep_action,
+			NULL );
 }

@@ -94,6 +94,7 @@ MON_ULONG( v_users, ai->ai_last[AUTH0_OU_USERS].st_objects )
 MON_ULONG( v_groups, ai->ai_last[AUTH0_OU_GROUP].st_objects )
 MON_ULONG( v_roles, ai->ai_last[AUTH0_OU_ROLE].st_objects )
 MON_ULONG( v_apps, ai->ai_last[AUTH0_OU_CLIENT].st_objects )
+MON_ULONG( v_orgs, ai->ai_last[AUTH0_OU_ORG].st_objects )
 MON_ULONG( v_added, sum( ai, offsetof( struct auth0_stats, st_adds ) ) )
 MON_ULONG( v_modified, sum( ai, offsetof( struct auth0_stats, st_mods ) ) +
 	sum( ai, offsetof( struct auth0_stats, st_renames ) ) )
@@ -189,6 +190,9 @@ static struct monattr {
 		"throttling" ), v_bind_thr },
 	{ INT_AT( "26", "auth0MonBindStaleHits", "Binds accepted from the "
 		"stale cache while Auth0 was down" ), v_bind_stale },
+	/* 40 on: clear of what other work adds after 26 */
+	{ INT_AT( "40", "auth0MonOrganizations", "Organizations in the last "
+		"refresh" ), v_orgs },
 	{ NULL }
 };
 

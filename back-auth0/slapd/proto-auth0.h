@@ -89,6 +89,9 @@ const char *auth0_diff_ou( enum auth0_ou ou );
 
 /* holdback.c */
 void auth0_holdback_native( struct auth0_run *rn );
+void auth0_holdback_keep_native( struct auth0_run *rn );
+void auth0_holdback_org_moved( struct auth0_run *rn, struct berval *old,
+	const char *newdn );
 
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );

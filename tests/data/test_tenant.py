@@ -553,6 +553,42 @@ class SampleTenant(unittest.TestCase):
                                           "samlp|acme-saml|Priya.Patel@acme.example", "yamada.taro"])
 
 
+    def test_native_groups_and_organizations(self):
+        """The promises of the README's section on groups.json and
+        organizations.json, with an independent flattening."""
+        t = self.t
+        by_name = {}
+        for g in t.native:
+            by_name.setdefault(g["name"], []).append(g)
+        byid = {g["id"]: g for g in t.native}
+
+        def flat(gid, seen=()):
+            out = set()
+            for m in byid[gid]["members"]:
+                if m["member_type"] == "user":
+                    out.add(m["id"])
+                elif m["id"] not in seen:
+                    out |= flat(m["id"], seen + (gid,))
+            return out
+        workforce = by_name["Workforce"][0]
+        self.assertEqual(sorted(self.uids[u] for u in flat(workforce["id"])),
+                         ["anunez", "lzolc", "mei.tanaka@acme.example",
+                          "olu.adeyemi@acme.example", "rkumar", "sven.eriksson@acme.example"])
+        self.assertNotIn("connection_id", workforce)
+        staff = by_name["Engineering Staff"][0]
+        developer = next(r for r in t.roles if r["name"] == "Developer")
+        self.assertEqual(staff["roles"], [developer["id"]])
+        self.assertEqual(len(flat(staff["id"]) - set(developer["members"])), 4)
+        # the clash: one Finance in each source
+        self.assertIn("Finance", t.group_by_name)
+        self.assertEqual(by_name["Finance"][0]["id"], "grp_9Fs4Jh7Dk2Lq6Pz8Xc")
+        orgs = {o["name"]: o for o in t.orgs}
+        self.assertEqual(sorted(orgs), ["globex", "initech"])
+        held = {(o, r["name"]) for o, x in orgs.items() for m in x["members"] for r in m["roles"]}
+        self.assertEqual(held, {("globex", "Admin"), ("globex", "Developer"), ("globex", "Read Only"),
+                                ("initech", "Support Agent")})
+
+
 # -- generated tenants --------------------------------------------------------
 class GeneratedTenant(unittest.TestCase):
     @classmethod
@@ -624,6 +660,21 @@ class GeneratedTenant(unittest.TestCase):
         self.assertEqual(len(t.connections), 7)
         self.assertEqual(sum(c["strategy"] == "samlp" for c in t.connections), 2)
         self.assertTrue(any(isinstance(u["identities"][0]["user_id"], int) for u in t.users))   # github
+
+    def test_native_groups_and_organizations(self):
+        d = os.path.join(self.tmp, "native")
+        generate(d, "--users", 500, "--native", "--organizations", 2)
+        t = Tenant(d)
+        self.assertEqual(problems(t), [])
+        self.assertGreater(len(t.native), 40)
+        self.assertTrue(any(m["member_type"] == "group" for g in t.native for m in g["members"]))
+        self.assertTrue(any(g["roles"] for g in t.native))
+        self.assertEqual([o["name"] for o in t.orgs], ["customer-001", "customer-002"])
+        self.assertTrue(any(m["roles"] for o in t.orgs for m in o["members"]))
+        # the other files do not change with them
+        plain = os.path.join(self.tmp, "plain500")
+        generate(plain, "--users", 500)
+        self.assertEqual(read_all(d), read_all(plain))
 
     def test_zero_users(self):
         e = os.path.join(self.tmp, "e")

@@ -1,9 +1,12 @@
-/* fuzz_tenant.c - libFuzzer target: roles, clients and the extension's
- * export -> model -> flattened memberships -> group/role/app entries */
+/* fuzz_tenant.c - libFuzzer target: roles, clients, the extension's
+ * export, native groups and organizations -> model -> flattened
+ * memberships -> group/role/app/organization entries */
 /*
- * The input is split at the first two NUL bytes into users.ndjson,
- * roles/clients (one JSON array of role-or-client objects) and authz.json,
- * so the fuzzer can grow nesting, cycles, mappings and odd names together.
+ * The input is split at the first three NUL bytes into users.ndjson,
+ * roles/clients (one JSON array of role-or-client objects), authz.json and
+ * one JSON array read as groups.json, organizations.json and
+ * connections.json, so the fuzzer can grow nesting, cycles, mappings and
+ * odd names together.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +46,12 @@ map_all( struct auth0_model *m )
 	for ( i = 0; i < m->sn_nclients; i++ )
 		if ( auth0_map_client( m, &m->sn_clients[i], &mc, &e ) == 0 )
 			auth0_entry_free( &e );
+	for ( i = 0; i < m->sn_norgs; i++ )
+		if ( auth0_map_org( m, &m->sn_orgs[i], &mc, &e ) == 0 )
+			auth0_entry_free( &e );
+	for ( i = 0; i < m->sn_norgroles; i++ )
+		if ( auth0_map_orgrole( m, &m->sn_orgroles[i], &mc, &e ) == 0 )
+			auth0_entry_free( &e );
 	for ( i = 0; i < m->sn_nusers; i++ )
 		if ( auth0_map_user( m, &m->sn_users[i], 1, &mc, &e ) == 0 )
 			auth0_entry_free( &e );
@@ -53,12 +62,14 @@ LLVMFuzzerTestOneInput( const uint8_t *data, size_t size )
 {
 	struct auth0_model m;
 	char err[AUTH0_ERRLEN];
-	size_t left = size, lu, lr, la;
+	size_t left = size, lu, lr, la, ln;
 	const uint8_t *p = data, *u = part( &p, &left, &lu ),
-		*r = part( &p, &left, &lr ), *a = part( &p, &left, &la );
+		*r = part( &p, &left, &lr ), *a = part( &p, &left, &la ),
+		*n = part( &p, &left, &ln );
 	FILE *fp = lu ? fmemopen( (void *)u, lu, "r" ) : NULL;
 	cJSON *roles = cJSON_ParseWithLength( (const char *)r, lr );
 	cJSON *authz = cJSON_ParseWithLength( (const char *)a, la );
+	cJSON *native = cJSON_ParseWithLength( (const char *)n, ln );
 
 	auth0_model_init( &m );
 	if ( fp ) {
@@ -71,12 +82,18 @@ LLVMFuzzerTestOneInput( const uint8_t *data, size_t size )
 	}
 	if ( authz )
 		auth0_model_add_authz( &m, authz, err );
+	if ( native ) {
+		auth0_model_add_native_groups( &m, native, err );
+		auth0_model_add_orgs( &m, native, err );
+		auth0_model_add_connections( &m, native, err );
+	}
 	if ( auth0_map_assign_uids( &m, NULL ) == 0 &&
 			auth0_map_assign_cns( &m, NULL ) == 0 &&
 			auth0_flatten( &m ) == 0 )
 		map_all( &m );
 	cJSON_Delete( roles );
 	cJSON_Delete( authz );
+	cJSON_Delete( native );
 	auth0_model_free( &m );
 	return 0;
 }

@@ -42,7 +42,8 @@ def native_requests(tdir):
                                                     "organizations.json", "roles.json"))
     n = pages(len(conns), 50) + sum(pages(len(c.get("enabled_clients") or [])) for c in conns)
     n += pages(len(groups)) + sum(pages(len(g.get("members") or [])) for g in groups)
-    n += sum(pages(sum(1 for g in groups if r["id"] in (g.get("roles") or []))) for r in roles)
+    if groups:      # without groups no role is assigned to one: not asked
+        n += sum(pages(sum(1 for g in groups if r["id"] in (g.get("roles") or []))) for r in roles)
     n += pages(len(orgs)) + sum(pages(len(o.get("members") or [])) for o in orgs)
     return n
 

@@ -20,7 +20,13 @@ from harness import free_port
 
 YAMADA = "auth0|6019f60b3f9a1c7e52004a92"              # SRE; asked only once here (mod_ldap caches logins)
 GLINDQVIST = "auth0|612f41103f9a1c7e52004aeb"          # Platform, not SRE; asked only once here
+LZOLC = "auth0|65082db03f9a1c7e52004bff"               # native Workforce > Engineering Staff > Backend
+RKUMAR = "auth0|6215621e3f9a1c7e52004b12"              # native Workforce, directly
 GOOGLE = "google-oauth2|100123699147624185240"      # no password at Auth0: 48
+
+
+def text_block(text):
+    return re.search(r'(?ms)^<Location "/private">.*?^</Location>\n', text).group(0)
 
 
 def example_with(srv, conf_dir):
@@ -42,6 +48,9 @@ def example_with(srv, conf_dir):
     alt = re.search(r"(?m)^#\s+(Require ldap-filter .*)$", text).group(1)
     block = re.sub(r"(?m)^(\s+)Require ldap-group .*$", lambda m: m.group(1) + alt, block)
     text += "\n" + block.replace('"/private"', '"/jenkins-users"')
+    # a third: the example's Require ldap-group on a native group (groups.json)
+    native = re.sub(r"(?m)^(\s+Require ldap-group )cn=SRE,", r"\1cn=Workforce,", text_block(text))
+    text += "\n" + native.replace('"/private"', '"/staff"')
     with open(os.path.join(conf_dir, "example.conf"), "w", encoding="utf-8") as f:
         f.write(text)
     return text
@@ -60,11 +69,11 @@ class Apache(unittest.TestCase):
             # run/: the system's temporary directory, not the checkout (that
             # may sit below a private home directory)
             d = cls.dir = tempfile.mkdtemp(prefix="back-auth0-apache-")
-            for sub in ("htdocs/private", "htdocs/jenkins-users", "run"):
+            for sub in ("htdocs/private", "htdocs/jenkins-users", "htdocs/staff", "run"):
                 os.makedirs(os.path.join(d, sub))
             os.chmod(d, 0o755)
             os.chmod(os.path.join(d, "run"), 0o755)
-            for page in ("private", "jenkins-users"):
+            for page in ("private", "jenkins-users", "staff"):
                 with open(os.path.join(d, "htdocs", page, "index.html"), "w") as f:
                     f.write("welcome to %s\n" % page)
             for root, dirs, files in os.walk(os.path.join(d, "htdocs")):
@@ -197,6 +206,14 @@ class Apache(unittest.TestCase):
         application's users (through group -> role -> application)."""
         self.assertEqual(self.get("/jenkins-users/", "jane", PASSWORDS[JANE]), (200, "welcome to jenkins-users\n"))
         self.assertEqual(self.get("/jenkins-users/", self.srv.uid(SIOBHAN), PASSWORDS[SIOBHAN])[0], 401)
+
+    def test_native_group_nested_two_levels(self):
+        """Require ldap-group on the native group Workforce: lzolc is in it
+        through Engineering Staff > Backend, rkumar directly, jane not."""
+        self.assertEqual(self.get("/staff/", "lzolc", PASSWORDS[LZOLC]), (200, "welcome to staff\n"))
+        self.assertEqual(self.get("/staff/", "rkumar", PASSWORDS[RKUMAR])[0], 200)
+        self.assertEqual(self.get("/staff/", "jane", PASSWORDS[JANE])[0], 401)
+        self.assertEqual(self.get("/private/", "lzolc", PASSWORDS[LZOLC])[0], 401)
 
     def test_starttls_and_service_account(self):
         self.get("/private/", "jane", PASSWORDS[JANE])

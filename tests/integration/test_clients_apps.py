@@ -30,7 +30,12 @@ from clients import (CARLOS, FNOVAK, JANE, JANE_GROUPS, MROSSI, PASSWORDS, READE
 GLINDQVIST = "auth0|612f41103f9a1c7e52004aeb"        # Platform (so Engineering, Acme Corp); RBAC Admin
 EVE = "auth0|61dc367c3f9a1c7e52004aec"               # blocked in Auth0
 ALL_GROUPS = {"Acme Corp", "Engineering", "Platform", "SRE", "On-Call", "Data", "Web + Mobile", "Finance",
-              "Auditors", "Compliance", "Alumni"}
+              "Auditors", "Compliance", "Alumni",
+              # native groups (groups.json); the second Finance is named by the roles' rule
+              "Workforce", "Engineering Staff", "Backend", "Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)"}
+LZOLC = "auth0|65082db03f9a1c7e52004bff"             # native Backend < Engineering Staff < Workforce
+NATIVE_LZOLC = {"Workforce", "Engineering Staff", "Backend"}
+WORKFORCE_SIZE = 6
 
 with open(os.path.join(SAMPLE, "authz.json"), encoding="utf-8") as _f:
     _AUTHZ_ADMIN = next(r["_id"] for r in json.load(_f)["roles"] if r["name"] == "Admin")
@@ -167,6 +172,12 @@ class Jenkins(AppBase):
         self.assertEqual(self.groups_by_search(self.dn(FNOVAK), srv.uid(FNOVAK)), set())
         self.assertEqual(self.login(carlos, PASSWORDS[CARLOS])[1], JANE_GROUPS)
 
+    def test_native_groups_from_group_search(self):
+        """lzolc is in Compliance (the extension's cycle) and in the native
+        Backend, nested two levels in Workforce: Jenkins sees all of them."""
+        dn, groups = self.login("lzolc", PASSWORDS[LZOLC])
+        self.assertEqual(groups, SIOBHAN_GROUPS | NATIVE_LZOLC)
+
     def test_groups_from_user_record(self):
         (dn, attrs), = self.find_user("jane")
         got = self.groups_by_user_record(attrs)
@@ -262,6 +273,13 @@ class GitLab(AppBase):
         self.assertEqual(len(res), 1)
         self.assertEqual(self.conn.search_s(self.dn(SIOBHAN), ldap.SCOPE_BASE, self.c["user_filter"], ["1.1"]), [])
 
+    def test_group_sync_of_a_native_group(self):
+        a = self.group_members("Workforce")
+        self.assertEqual(len(a["member"]), WORKFORCE_SIZE)
+        self.assertEqual(len(a["memberUid"]), WORKFORCE_SIZE)
+        self.assertIn(self.dn(LZOLC).lower(), {v.decode().lower() for v in a["uniqueMember"]})
+        self.assertEqual(len(self.group_members("Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)")["member"]), 2)
+
     def test_group_sync_and_admin_group(self):
         a = self.group_members(self.c["admin_group"])
         members = [v.decode() for v in a["member"]]
@@ -351,7 +369,8 @@ class Nextcloud(AppBase):
 
     def test_groups_by_member(self):
         c = self.c
-        for user_id, want in ((JANE, JANE_GROUPS), (SIOBHAN, SIOBHAN_GROUPS), (FNOVAK, set())):
+        for user_id, want in ((JANE, JANE_GROUPS), (SIOBHAN, SIOBHAN_GROUPS), (FNOVAK, set()),
+                              (LZOLC, SIOBHAN_GROUPS | NATIVE_LZOLC)):
             filt = "(&%s(%s=%s))" % (c["ldapGroupFilter"], c["ldapGroupMemberAssocAttr"],
                                      escape_filter_chars(self.dn(user_id)))
             res = self.conn.search_s(c["ldapBaseGroups"], ldap.SCOPE_SUBTREE, filt, [c["ldapGroupDisplayName"]])

@@ -16,6 +16,9 @@ from clients import CARLOS, FNOVAK, JANE, JANE_GROUPS, MROSSI, PASSWORDS, SIOBHA
 
 # nslcd.conf(5), "validnames": the default pattern of names nslcd accepts
 VALIDNAMES = re.compile(r"^[a-z0-9._@$()]([a-z0-9._@$() \\~-]*[a-z0-9._@$()~-])?$", re.I)
+# the native group Workforce > Engineering Staff > Backend, flattened
+WORKFORCE = {"rkumar", "anunez", "olu.adeyemi@acme.example", "sven.eriksson@acme.example",
+             "mei.tanaka@acme.example", "lzolc"}
 # SRE's 8 effective members (tests/data/README.md) less the 3 whose uid is
 # no valid name for nslcd ("doe, carlos", "#edge,...", "samlp|acme-saml|...")
 SRE_NSLCD = {"jane", "mrossi", "yamada.taro", "olu.adeyemi@acme.example", "aoife.kelly@acme.example"}
@@ -88,6 +91,8 @@ class Nslcd(clients.ServerCase):
             ("group SRE", "%s -s ldap group SRE" % cls.getent),
             ("group by number", "%s -s ldap group %s" % (cls.getent, srv.groups["SRE"][1]["gidNumber"][0].decode())),
             ("group Web + Mobile", "%s -s ldap group 'Web + Mobile'; echo rc=$?" % cls.getent),
+            ("group Workforce", "%s -s ldap group Workforce; echo rc=$?" % cls.getent),
+            ("id olu", "%s olu.adeyemi@acme.example" % cls.id_),
             ("passwd zoe", "%s -s ldap passwd %s; echo rc=$?" % (cls.getent, q(zoe))),
             ("all passwd", "%s -s ldap passwd" % cls.getent),
             ("all group", "%s -s ldap group" % cls.getent),
@@ -172,6 +177,18 @@ class Nslcd(clients.ServerCase):
         self.assertNotIn("(", self.out["id fnovak"].split("groups=")[1])
         self.assertIsNone(self.probe[self.srv.uid(CARLOS)])                   # "doe, carlos": no valid name
         self.assertTrue(self.out["id root"].startswith("uid=0(root)"))         # local accounts still from files
+
+    def test_native_group(self):
+        """A native group (groups.json) nested two levels: getent lists its
+        flattened members, id lists it and the group it is nested in."""
+        dn, a = self.srv.groups["Workforce"]
+        name, _, gid, members = self.out["group Workforce"].split("\n")[0].split(":")
+        self.assertEqual((name, gid), ("Workforce", a["gidNumber"][0].decode()))
+        self.assertEqual(set(members.split(",")), WORKFORCE)
+        names = set(re.findall(r"\d+\(([^)]*)\)", self.out["id olu"].split("groups=")[1]))
+        self.assertTrue({"Workforce", "Engineering Staff"} <= names, names)
+        self.assertNotIn("Developer", names)          # a role: not below nslcd's group base
+        self.assertNotIn("Backend", names)
 
     # --- PAM login through nslcd (binds go to the module, Auth0 checks) ----
     def test_pam_login(self):

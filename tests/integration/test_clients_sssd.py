@@ -20,7 +20,8 @@ from test_clients_nss import PROBE
 
 SSS_DIRS = ("db", "mc", "pipes/private", "pubconf/krb5.include.d", "gpo_cache", "deskprofile", "secrets", "keytabs")
 GROUPS = ("Acme Corp", "Engineering", "Platform", "SRE", "On-Call", "Data", "Web + Mobile", "Finance",
-          "Auditors", "Compliance", "Alumni")     # tests/data/README.md: the 11 groups
+          "Auditors", "Compliance", "Alumni",     # tests/data/README.md: the 11 extension groups
+          "Workforce", "Engineering Staff", "Backend", "Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)")   # and 4 native
 GOOGLE = "google-oauth2|100123699147624185240"      # aisha.bello@gmail.com: no password at Auth0
 
 
@@ -63,6 +64,7 @@ class Sssd(clients.ServerCase):
             ("passwd by number", "%s -s sss passwd %s" % (cls.getent, srv.attr(JANE, "uidNumber"))),
             ("passwd carlos", "%s -s sss passwd %s" % (cls.getent, q(carlos))),
             ("group Web + Mobile", "%s -s sss group 'Web + Mobile'" % cls.getent),
+            ("group Workforce", "%s -s sss group Workforce" % cls.getent),
             ("group by number", "%s -s sss group %s" % (cls.getent, srv.groups["Data"][1]["gidNumber"][0].decode())),
             ("all passwd", "%s -s sss passwd; echo rc=$?" % cls.getent),
             ("id jane", "%s jane" % cls.id_),
@@ -123,6 +125,14 @@ class Sssd(clients.ServerCase):
         name, _, gid, members = self.out["group by number"].split(":")
         self.assertEqual(name, "Data")
         self.assertEqual(set(members.split(",")), {"zo\u00eb", "chenwei.dev@gmail.com"})
+
+    def test_native_group(self):
+        """A native group nested two levels (groups.json), as sssd reads it."""
+        dn, a = self.srv.groups["Workforce"]
+        name, _, gid, members = self.out["group Workforce"].split(":")
+        self.assertEqual((name, gid), ("Workforce", a["gidNumber"][0].decode()))
+        self.assertEqual(set(members.split(",")), {"rkumar", "anunez", "olu.adeyemi@acme.example", "sven.eriksson@acme.example",
+                "mei.tanaka@acme.example", "lzolc"})
 
     def test_member_lists_match_the_directory(self):
         """sssd reads member DNs (rfc2307bis); the names it returns are the

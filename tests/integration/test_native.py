@@ -177,7 +177,70 @@ class NativeTenant(ApiBase):
         role = self.s.search(org[0][0], "(objectClass=auth0OrganizationRole)", ["*"], ldap.SCOPE_ONELEVEL)
         self.assertEqual(role[0][0].lower(), ("cn=Support Agent," + org[0][0]).lower())
         self.assertEqual(self.member_ids(self.s, role[0][1]), set(self.b[1::2]))
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "none")
+        self.assertEqual(m["auth0MonOrganizations"], "1")
+
+    def test_organization_renamed_with_its_roles(self):
+        self.start()
+        path = os.path.join(self.tdir, "organizations.json")
+        with open(path, encoding="utf-8") as f:
+            orgs = json.load(f)
+        orgs[0]["name"] = "megacorp"
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(orgs, f)
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual((r["errors"], r["renamed"]), (0, 0))       # users do not move
+        base = "cn=megacorp,ou=organizations," + SUFFIX
+        role = self.s.search(base, "(objectClass=auth0OrganizationRole)", ["member"], ldap.SCOPE_ONELEVEL)
+        self.assertEqual(len(role), 1)
+        self.assertEqual(len(self.member_ids(self.s, role[0][1])), EXTRA // 2)
+        people = self.s.people(["memberOf"])
+        self.assertIn(("cn=Support Agent," + base).lower(),
+                      {v.lower() for v in vals(people[self.b[1]][1], "memberOf")})
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual(r["added"] + r["modified"] + r["deleted"] + r["errors"], 0)
+
+    def test_native_403_keeps_native_groups_and_applies_the_extension(self):
+        self.start()
+        before = {dn: a for dn, a in entries(self.s).items()
+                  if ",ou=groups," in dn and a.get("auth0groupsource") == [b"auth0"]}
+        roles = {dn: a for dn, a in entries(self.s).items() if ",ou=roles," in dn}
+        # upstream: a native group and an extension group both change
+        path = os.path.join(self.tdir, "groups.json")
+        with open(path, encoding="utf-8") as f:
+            groups = json.load(f)
+        groups = [g for g in groups if g["name"] != "Big"]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(groups, f)
+        path = os.path.join(self.tdir, "authz.json")
+        with open(path, encoding="utf-8") as f:
+            authz = json.load(f)
+        alumni = next(g for g in authz["groups"] if g["name"] == "Alumni")
+        alumni["members"] = [self.u[9]]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(authz, f)
+        self.sim.tenant = type(self.sim.tenant)(self.tdir)
+        self.sim.faults.add([{"path_prefix": "/api/v2/groups/", "status": 403,
+                              "body": {"statusCode": 403, "error": "Forbidden",
+                                       "message": "Insufficient scope, expected any of: read:group_members",
+                                       "errorCode": "insufficient_scope"}}])
+        r = self.s.refresh_now(timeout=120)
+        self.sim.faults.clear()
+        after = entries(self.s)
+        self.assertEqual({dn: a for dn, a in after.items()
+                          if ",ou=groups," in dn and a.get("auth0groupsource") == [b"auth0"]}, before)
+        self.assertEqual({dn: a for dn, a in after.items() if ",ou=roles," in dn}, roles)
+        dn, a = next((dn, a) for dn, a in after.items() if dn.startswith("cn=alumni,ou=groups"))
+        self.assertEqual(len([m for m in a["member"] if m]), 1)
+        m = monitor(self.s)
+        self.assertEqual(m["auth0MonFailedResources"], "group_members")
+        self.assertIn("read:group_members", m["auth0MonLastError"])
+        # the scope is back: Big goes
+        r = self.s.refresh_now(timeout=120)
         self.assertEqual(monitor(self.s)["auth0MonFailedResources"], "none")
+        self.assertEqual(self.s.search("ou=groups," + SUFFIX, "(auth0GroupId=%s)" % gid("Big"), ["1.1"]), [])
 
     def test_changes_follow_and_organization_goes_with_its_roles(self):
         self.start()
@@ -201,6 +264,30 @@ class NativeTenant(ApiBase):
         people = self.s.people(["memberOf"])
         self.assertFalse(any("ou=organizations" in v for _, a in people.values()
                              for v in vals(a, "memberOf")))
+
+
+class UnselectedConnection(unittest.TestCase):
+    """auth0-connection selects the database: the acme-saml connection's
+    groups are imported with only the members that are imported."""
+
+    def test_groups_of_unselected_connections(self):
+        s = Slapd("native-select", directives=None)
+        s.directives["auth0-connection"] = "Username-Password-Authentication"
+        s.write_conf()
+        s.start()
+        try:
+            r = s.wait_refresh(1)
+            self.assertEqual(r["errors"], 0)
+            res = {vals(a, "cn")[0]: a for _, a in s.search("ou=groups," + SUFFIX, "(auth0GroupSource=auth0)",
+                                                           ["cn", "member", "memberUid", "auth0Connection"])}
+            self.assertEqual(set(res), {"Workforce", "Engineering Staff", "Backend",
+                                        "Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)"})
+            self.assertEqual(vals(res["Engineering Staff"], "auth0Connection"), ["acme-saml"])
+            self.assertEqual(set(vals(res["Backend"], "memberUid")), {"lzolc"})        # mei.tanaka is SAML
+            self.assertEqual(set(vals(res["Workforce"], "memberUid")), {"lzolc", "rkumar", "anunez"})
+            self.assertEqual(vals(res["Finance (grp_9Fs4Jh7Dk2Lq6Pz8Xc)"], "member"), [""])   # Google only
+        finally:
+            s.cleanup()
 
 
 if __name__ == "__main__":

@@ -540,6 +540,84 @@ class ClientsAndConnections(SimCase):
         self.assertNotIn("enabled_clients", self.mgmt("/connections").json[0])
 
 
+NATIVE = ("sim-native", "sim-native-secret")
+ORG_MEMBERS = ("sim-org-members", "sim-org-members-secret")
+STAFF, DEVS, DEVS_G = ("grp_sim0000000000000%d" % i for i in range(1, 4))
+
+
+class NativeGroupsAndOrganizations(SimCase):
+    """auth0-api.md sections 6 and 10, from tenant/groups.json and
+    tenant/organizations.json."""
+
+    def test_groups_checkpoint_and_offset_without_members(self):
+        token = self.c.token(client=NATIVE)
+        first = self.c.get("/api/v2/groups?take=2", token).json
+        self.assertEqual([g["id"] for g in first["groups"]], [STAFF, DEVS])
+        self.assertTrue(all("members" not in g and "roles" not in g for g in first["groups"]))
+        last = self.c.get("/api/v2/groups?take=2&from=" + first["next"], token).json
+        self.assertEqual([g["id"] for g in last["groups"]], [DEVS_G])
+        self.assertNotIn("next", last)
+        body = self.mgmt("/groups?per_page=1&page=2&include_totals=true", client=NATIVE).json
+        self.assertEqual((body["total"], body["groups"][0]["connection_id"]), (3, GOOGLE_ID))
+        self.assertEqual(len(self.mgmt("/groups?name=Devs", client=NATIVE).json), 2)
+        self.assertEqual(self.mgmt("/groups/grp_nope", client=NATIVE).status, 404)
+
+    def test_group_members_checkpoint_only_users_and_groups(self):
+        token = self.c.token(client=NATIVE)
+        first = self.c.get("/api/v2/groups/%s/members?take=1" % STAFF, token).json
+        self.assertEqual(first["members"][0]["member_type"], "group")
+        self.assertEqual(first["members"][0]["id"], DEVS)
+        last = self.c.get("/api/v2/groups/%s/members?take=1&from=%s" % (STAFF, first["next"]), token).json
+        self.assertEqual((last["members"][0]["member_type"], last["members"][0]["connection_id"]),
+                         ("user", DB_ID))
+        self.assertNotIn("next", last)
+        reply = self.c.get("/api/v2/groups/%s/members" % STAFF, self.c.token(client=ROLES_ONLY))
+        self.assertEqual(reply.status, 403)
+        self.assertIn("read:group_members", reply.json["message"])
+
+    def test_role_groups_and_group_roles(self):
+        body = self.mgmt("/roles/rol_sim0000000000002/groups?take=50", client=NATIVE).json
+        self.assertEqual([g["id"] for g in body["groups"]], [STAFF, DEVS])
+        self.assertNotIn("members", body["groups"][0])
+        self.assertEqual(self.mgmt("/roles/rol_sim0000000000003/groups", client=NATIVE).json, {"groups": []})
+        roles = self.mgmt("/groups/%s/roles" % DEVS, client=NATIVE).json
+        self.assertEqual({r["name"] for r in roles}, {"Admins", "Viewers"})
+        reply = self.mgmt("/groups?take=5", client=ROLES_ONLY)
+        self.assertEqual((reply.status, reply.json["message"]),
+                         (403, "Insufficient scope, expected any of: read:groups"))
+
+    def test_organizations_and_members_with_roles(self):
+        body = self.mgmt("/organizations?take=10", client=NATIVE).json
+        self.assertEqual(body, {"organizations": [{"id": "org_sim0000000000001", "name": "acme",
+                                                   "display_name": "Acme"}]})
+        path = "/organizations/org_sim0000000000001/members?fields=user_id,roles&include_fields=true&take=2"
+        first = self.mgmt(path, client=NATIVE).json
+        self.assertEqual(first["members"][0], {"user_id": ALICE,
+                                               "roles": [{"id": "rol_sim0000000000001", "name": "Admins"}]})
+        token = self.c.token(client=NATIVE)
+        last = self.c.get("/api/v2" + path + "&from=" + first["next"], token).json
+        self.assertEqual(len(last["members"]), 1)
+        self.assertNotIn("next", last)
+        plain = self.mgmt("/organizations/org_sim0000000000001/members?take=5", client=ORG_MEMBERS).json
+        self.assertNotIn("roles", plain["members"][0])
+        self.assertEqual(plain["members"][0]["user_id"], ALICE)
+        reply = self.mgmt(path, client=ORG_MEMBERS)
+        self.assertEqual((reply.status, reply.json["message"]),
+                         (403, "Insufficient scope, expected any of: read:organization_member_roles"))
+        self.assertEqual(self.mgmt("/organizations?take=1", client=ROLES_ONLY).status, 403)
+        self.assertEqual(self.mgmt("/organizations/org_nope/members?take=1", client=NATIVE).status, 404)
+
+    def test_offset_members_stop_at_1000(self):
+        reply = self.mgmt("/organizations/org_sim0000000000001/members?per_page=100&page=10",
+                          client=ORG_MEMBERS)
+        self.assertEqual((reply.status, reply.json["errorCode"]), (400, "invalid_paging"))
+
+    def test_faults_apply_to_native_paths(self):
+        self.c.control("POST", "faults", [{"path_prefix": "/api/v2/groups", "status": 503, "count": 1}])
+        self.assertEqual(self.mgmt("/groups?take=5", client=NATIVE).status, 503)
+        self.assertEqual(self.mgmt("/groups?take=5", client=NATIVE).status, 200)
+
+
 class AuthorizationExtension(SimCase):
 
     def test_token_checks(self):

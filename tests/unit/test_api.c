@@ -1357,6 +1357,31 @@ native_resources_assembled( void **state )
 	assert_string_equal( f->warned, "" );
 }
 
+/* Without groups no role is assigned to one: three requests in all. */
+static void
+no_groups_asks_no_role_groups( void **state )
+{
+	struct fx *f = *state;
+	unsigned res = 0;
+
+	native_empty( f );
+	role_replies( f );
+	reply( f, "POST", TOKEN_URL, 200, TOKEN_OK, 1 );
+	start( f );
+	assert_int_equal( auth0_mgmt_roles( &f->api, &f->m, f->err ), AUTH0_OK );
+	f->ft->ft_nsent = 0;
+	assert_int_equal( auth0_mgmt_connections( &f->api, &f->m, f->err ),
+		AUTH0_OK );
+	assert_int_equal( auth0_mgmt_groups( &f->api, &f->m, &res, f->err ),
+		AUTH0_OK );
+	assert_int_equal( auth0_mgmt_orgs( &f->api, &f->m, &res, f->err ),
+		AUTH0_OK );
+	assert_int_equal( f->ft->ft_nsent, 3 );
+	assert_int_equal( fake_count( f->ft, "GET", BASE "/api/v2/roles/rol_1/"
+		"groups" ), 0 );
+	assert_int_equal( f->ft->ft_unmatched, 0 );
+}
+
 static void tenant_replies( struct fx *f );
 
 static void
@@ -1541,6 +1566,7 @@ main( void )
 		T( clients_in_one_page ),
 		T( authz_assembled ),
 		T( native_resources_assembled ),
+		T( no_groups_asks_no_role_groups ),
 		T( native_403_names_the_scope_and_resource ),
 		T( full_fetch_uses_fewest_requests ),
 		T( failing_resource_leaves_the_others ),
