@@ -191,7 +191,7 @@ static struct monattr {
 	{ INT_AT( "26", "auth0MonBindStaleHits", "Binds accepted from the "
 		"stale cache while Auth0 was down" ), v_bind_stale },
 	/* 40 on: clear of what other work adds after 26 */
-	{ INT_AT( "40", "auth0MonOrganizations", "Organizations in the last "
+	{ INT_AT( "30", "auth0MonOrganizations", "Organizations in the last "
 		"refresh" ), v_orgs },
 	{ NULL }
 };
