@@ -152,6 +152,8 @@ int auth0_api_get( struct auth0_api *api, struct auth0_call *c,
 	const char *path, const char *const *query, char *errbuf );
 void auth0_api_warn( struct auth0_model *m, int capped, const char *fmt,
 	... ) __attribute__(( format( printf, 3, 4 ) ));
+int auth0_api_result( struct auth0_model *m, int rc, const char *err,
+	char *errbuf );
 
 /* token.c */
 int auth0_token_get( struct auth0_api *api, struct auth0_token *tk,

@@ -92,6 +92,24 @@ auth0_api_warn( struct auth0_model *m, int capped, const char *fmt, ... )
 	m->sn_warn( m->sn_warn_arg, msg );
 }
 
+/*
+ * The result of adding one resource's records to m: a few bad records
+ * (AUTH0_ERR_DATA) are reported and do not fail the resource; any other
+ * error is copied into errbuf.
+ */
+int
+auth0_api_result( struct auth0_model *m, int rc, const char *err,
+	char *errbuf )
+{
+	if ( rc == AUTH0_ERR_DATA ) {
+		auth0_api_warn( m, 0, "%s", err );
+		return AUTH0_OK;
+	}
+	if ( rc )
+		snprintf( errbuf, AUTH0_ERRLEN, "%s", err );
+	return rc;
+}
+
 static struct auth0_token *
 token_of( struct auth0_api *api, int auth )
 {

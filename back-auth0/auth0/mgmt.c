@@ -420,19 +420,6 @@ done:
 	return rc;
 }
 
-/* A few bad records are reported; they do not fail the resource. */
-static int
-model_result( struct auth0_model *m, int rc, const char *err, char *errbuf )
-{
-	if ( rc == AUTH0_ERR_DATA ) {
-		auth0_api_warn( m, 0, "%s", err );
-		return AUTH0_OK;
-	}
-	if ( rc )
-		snprintf( errbuf, AUTH0_ERRLEN, "%s", err );
-	return rc;
-}
-
 /* Roles (roles.json's shape: members and permissions added) to m. */
 int
 auth0_mgmt_roles( struct auth0_api *api, struct auth0_model *m,
@@ -453,7 +440,7 @@ auth0_mgmt_roles( struct auth0_api *api, struct auth0_model *m,
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
 		rc = auth0_model_add_rbac_roles( m, roles, err );
-		rc = model_result( m, rc, err, errbuf );
+		rc = auth0_api_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( roles );
 	return rc;
@@ -478,7 +465,7 @@ auth0_mgmt_clients( struct auth0_api *api, struct auth0_model *m,
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
 		rc = auth0_model_add_clients( m, clients, err );
-		rc = model_result( m, rc, err, errbuf );
+		rc = auth0_api_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( clients );
 	return rc;

@@ -96,19 +96,6 @@ add_sublist( struct auth0_api *api, cJSON *obj, const char *what,
 	return AUTH0_OK;
 }
 
-/* A few bad records are reported; they do not fail the resource. */
-static int
-to_model( struct auth0_model *m, int rc, const char *err, char *errbuf )
-{
-	if ( rc == AUTH0_ERR_DATA ) {
-		auth0_api_warn( m, 0, "%s", err );
-		return AUTH0_OK;
-	}
-	if ( rc )
-		snprintf( errbuf, AUTH0_ERRLEN, "%s", err );
-	return rc;
-}
-
 /* Connections with their enabled clients, as connections.json. */
 int
 auth0_mgmt_connections( struct auth0_api *api, struct auth0_model *m,
@@ -130,8 +117,8 @@ auth0_mgmt_connections( struct auth0_api *api, struct auth0_model *m,
 	}
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
-		rc = to_model( m, auth0_model_add_connections( m, conns, err ),
-			err, errbuf );
+		rc = auth0_model_add_connections( m, conns, err );
+		rc = auth0_api_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( conns );
 	return rc;
@@ -233,8 +220,8 @@ auth0_mgmt_groups( struct auth0_api *api, struct auth0_model *m,
 	}
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
-		rc = to_model( m, auth0_model_add_native_groups( m, groups, err ),
-			err, errbuf );
+		rc = auth0_model_add_native_groups( m, groups, err );
+		rc = auth0_api_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( groups );
 	return rc;
@@ -264,8 +251,8 @@ auth0_mgmt_orgs( struct auth0_api *api, struct auth0_model *m,
 	}
 	if ( rc == AUTH0_OK ) {
 		err[0] = '\0';
-		rc = to_model( m, auth0_model_add_orgs( m, orgs, err ), err,
-			errbuf );
+		rc = auth0_model_add_orgs( m, orgs, err );
+		rc = auth0_api_result( m, rc, err, errbuf );
 	}
 	cJSON_Delete( orgs );
 	return rc;
