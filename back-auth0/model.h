@@ -232,6 +232,34 @@ void auth0_model_sort_users( struct auth0_model *m );
 size_t auth0_model_user_index( const struct auth0_model *m, const char *id );
 #define AUTH0_NOINDEX	((size_t)-1)
 
+int auth0_model_append_user( struct auth0_model *m,
+	const struct auth0_user *u );
+
+/* patch.c: the change feed's patch of a kept model */
+struct auth0_patch_role {
+	char	*pr_id;
+	char	**pr_users;	/* user_ids, NULL-terminated */
+};
+
+struct auth0_patch {
+	struct auth0_model	pa_fetched;	/* users re-read (selected) */
+	char			**pa_gone;	/* user_ids gone */
+	struct auth0_patch_role	*pa_roles;
+	size_t			pa_nroles;
+	unsigned char		*pa_dirty;	/* out: per user of the model */
+	size_t			pa_ndirty;
+	char			**pa_old_dns;	/* out: DNs before the patch */
+};
+
+void auth0_patch_init( struct auth0_patch *pa );
+void auth0_patch_free( struct auth0_patch *pa );
+int auth0_patch_gone( struct auth0_patch *pa, const char *id );
+int auth0_patch_role( struct auth0_patch *pa, const char *id,
+	char **members );
+int auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
+	char **fetched, auth0_fold_fn *fold,
+	const struct auth0_mapconf *mc );
+
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );
 

@@ -59,6 +59,15 @@ void auth0_valcache_seed_dn( struct auth0_valcache *vc, const char *value,
 int auth0_valcache_dn( struct auth0_valcache *vc, AttributeDescription *ad,
 	struct berval *value, struct berval *norm );
 
+/* feed.c (the change feed) */
+int auth0_feed_wanted( struct auth0_info *ai );
+int auth0_feed_run( struct auth0_run *rn, char **conns );
+void auth0_feed_finish( struct auth0_run *rn, int clean );
+int auth0_feed_write_checkpoint( struct auth0_run *rn,
+	struct auth0_apply *ap );
+void auth0_feed_close( struct auth0_info *ai );
+void auth0_config_interval( struct auth0_info *ai );
+
 /* monitor.c */
 int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );
 void auth0_monitor_close( struct auth0_info *ai );
@@ -73,10 +82,12 @@ void auth0_refresh_phase( struct auth0_run *rn, int phase );
 void auth0_refresh_yield( struct auth0_run *rn );
 void auth0_refresh_op( struct auth0_info *ai, Connection *conn,
 	OperationBuffer *opbuf, void *ctx, Operation **opp );
+char *auth0_refresh_fold( const char *s );
 
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
+struct auth0_api *auth0_source_api( struct auth0_run *rn );
 
 /* sync.c */
 int auth0_sync_all( struct auth0_run *rn );

@@ -15,8 +15,8 @@
 #include "ldap_rq.h"
 
 /* Folds a uid as the uid attribute's equality rule does (DN matching). */
-static char *
-fold_uid( const char *s )
+char *
+auth0_refresh_fold( const char *s )
 {
 	AttributeDescription *ad = NULL;
 	const char *text;
@@ -107,9 +107,9 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
 			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
 			(unsigned long)m->sn_bad, AUTH0_MAX_WARNINGS );
-	rc = auth0_map_assign_uids( m, fold_uid );
+	rc = auth0_map_assign_uids( m, auth0_refresh_fold );
 	if ( rc == AUTH0_OK )
-		rc = auth0_map_assign_cns( m, fold_uid );
+		rc = auth0_map_assign_cns( m, auth0_refresh_fold );
 	if ( rc == AUTH0_OK )
 		rc = auth0_flatten( m );
 	if ( rc == AUTH0_OK )
@@ -386,13 +386,19 @@ run_finish( struct auth0_run *rn, int ok, int force )
 static void
 run_steps( struct auth0_run *rn, const char *dir, char **conns )
 {
-	int errors;
+	int errors, feed = AUTH0_FEED_FULL;
 
-	if ( source_unchanged( rn, dir, conns ) )
+	if ( dir == NULL || *dir == '\0' )
+		feed = auth0_feed_run( rn, conns );	/* the change feed */
+	if ( feed == AUTH0_FEED_DONE )
 		return;
-	if ( run_fetch( rn, dir, conns ) )
-		return;
-	report_fallbacks( rn );
+	if ( feed == AUTH0_FEED_FULL ) {
+		if ( source_unchanged( rn, dir, conns ) )
+			return;
+		if ( run_fetch( rn, dir, conns ) )
+			return;
+		report_fallbacks( rn );
+	}
 	rn->rn_user_attrs = user_attrs( rn );
 	if ( auth0_apply_containers( rn->rn_ai, rn->rn_op ) ) {
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
@@ -452,7 +458,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	OperationBuffer opbuf;
 	char *dir = NULL, **conns = NULL;
 	struct timeval t0, t1;
-	int ok, i;
+	int ok, i, clean;
 
 	rn->rn_ai = ai;
 	auth0_model_init( &rn->rn_model );
@@ -476,7 +482,9 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	rn->rn_ms = (long)( ( t1.tv_sec - t0.tv_sec ) * 1000 +
 		( t1.tv_usec - t0.tv_usec ) / 1000 );
 	log_outcome( rn, rn->rn_ms );
+	clean = ok && run_clean( rn );
 	run_finish( rn, ok, rn->rn_force );
+	auth0_feed_finish( rn, clean );
 	auth0_model_free( &rn->rn_model );
 	for ( i = 0; i < rn->rn_nrules; i++ ) {
 		ch_free( rn->rn_rules[i].mr_attr );
@@ -484,6 +492,11 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
+	ch_free( rn->rn_dirty );
+	ber_memvfree( (void **)rn->rn_lookup );
+	ber_memvfree( (void **)rn->rn_gone );
+	ch_free( rn->rn_checkpoint );
+	ch_free( rn->rn_head );
 	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
@@ -594,6 +607,7 @@ auth0_refresh_now( struct auth0_info *ai )
 	/* an admin asking for a refresh has often just granted a scope: the
 	 * cached tokens do not carry it (the caller holds ai_mutex) */
 	ai->ai_new_tokens = 1;
+	ai->ai_feed_noscope = 0;	/* and read:logs may be granted now */
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ai->ai_task &&
 			!ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) ) {

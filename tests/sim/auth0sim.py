@@ -1861,15 +1861,11 @@ class ControlApi:
             raise api_error(400, "reload takes a JSON object: {\"tenant\": DIR} or nothing")
         directory = body.get("tenant") or self.sim.tenant.directory
         try:
-            tenant = Tenant(directory)
+            events = self.sim.reload(directory)
         except (OSError, ValueError) as e:
             raise api_error(400, f"reload failed, old data kept: {e}") from None
-        with self.sim.lock:
-            old, self.sim.tenant = self.sim.tenant, tenant
-            before = self.sim.events.seq
-            diff_events(self.sim.events, old, tenant)
-        return {"ok": True, "tenant": directory, **tenant.counts(),
-                "events": self.sim.events.seq - before}
+        return {"ok": True, "tenant": directory, **self.sim.tenant.counts(),
+                "events": events}
 
     def add_logs(self, req):
         body = req.json_body()
@@ -1945,6 +1941,15 @@ class Simulator:
         self.server.server_close()
         if self.thread:
             self.thread.join(5)
+
+    def reload(self, directory=None):
+        """Re-reads the tenant (or another directory); returns the events logged."""
+        tenant = Tenant(directory or self.tenant.directory)
+        with self.lock:
+            old, self.tenant = self.tenant, tenant
+            before = self.events.seq
+            diff_events(self.events, old, tenant)
+            return self.events.seq - before
 
     # -- tenant-wide facts
 

@@ -1,0 +1,312 @@
+/* patch.c - an incremental change applied to a kept model, for back-auth0 */
+/*
+ * The change feed keeps the model of the last clean refresh in memory and
+ * patches it with what the log events made it re-read: users replaced,
+ * added or removed, roles given new member lists.  memberOf and the
+ * members of groups, roles and applications derive from the whole model,
+ * so the derived parts (uids, flattening, DNs) are then rebuilt over all
+ * of it, which costs memory walks, not requests or database reads.  The
+ * result says which users must be compared with what is stored: those
+ * re-read, and those whose DN or memberOf moved (a role's old and new
+ * members, a uid collision resolved differently); groups, roles and
+ * applications are few and compared whole by the caller.
+ * Slapd-free (model.h); the slapd side is feed.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* What the kept model said about one user before the patch. */
+struct before {
+	const char		*bf_id;		/* NULL: replaced or removed */
+	char			*bf_dn;		/* taken from the user */
+	struct auth0_ref	*bf_memberof;	/* taken from the user */
+	size_t			bf_nmemberof;
+};
+
+void
+auth0_patch_init( struct auth0_patch *pa )
+{
+	memset( pa, 0, sizeof( *pa ) );
+	auth0_model_init( &pa->pa_fetched );
+}
+
+void
+auth0_patch_free( struct auth0_patch *pa )
+{
+	size_t i;
+
+	auth0_model_free( &pa->pa_fetched );
+	auth0_strv_free( pa->pa_gone );
+	for ( i = 0; i < pa->pa_nroles; i++ ) {
+		free( pa->pa_roles[i].pr_id );
+		auth0_strv_free( pa->pa_roles[i].pr_users );
+	}
+	free( pa->pa_roles );
+	free( pa->pa_dirty );
+	auth0_strv_free( pa->pa_old_dns );
+	memset( pa, 0, sizeof( *pa ) );
+}
+
+static int
+strv_push( char ***v, const char *s )
+{
+	size_t n = auth0_strv_len( *v );
+	char **p = realloc( *v, ( n + 2 ) * sizeof( char * ) );
+
+	if ( p == NULL )
+		return AUTH0_ERR_NOMEM;
+	*v = p;
+	p[n] = strdup( s );
+	p[n + 1] = NULL;
+	return p[n] ? AUTH0_OK : AUTH0_ERR_NOMEM;
+}
+
+/* A user_id re-read and found gone (404) or moved out of the selection. */
+int
+auth0_patch_gone( struct auth0_patch *pa, const char *id )
+{
+	return strv_push( &pa->pa_gone, id );
+}
+
+/* A role's member list as re-read; members is taken over. */
+int
+auth0_patch_role( struct auth0_patch *pa, const char *id, char **members )
+{
+	struct auth0_patch_role *p = realloc( pa->pa_roles,
+		( pa->pa_nroles + 1 ) * sizeof( *p ) );
+
+	if ( p == NULL )
+		return AUTH0_ERR_NOMEM;
+	pa->pa_roles = p;
+	p[pa->pa_nroles].pr_id = strdup( id );
+	p[pa->pa_nroles].pr_users = members;
+	if ( p[pa->pa_nroles].pr_id == NULL )
+		return AUTH0_ERR_NOMEM;
+	pa->pa_nroles++;
+	return AUTH0_OK;
+}
+
+static struct auth0_role *
+find_role( struct auth0_model *m, const char *id )
+{
+	size_t i;
+
+	for ( i = 0; i < m->sn_nroles; i++ )
+		if ( m->sn_roles[i].ro_kind == AUTH0_ROLE_RBAC &&
+				strcmp( m->sn_roles[i].ro_id, id ) == 0 )
+			return &m->sn_roles[i];
+	return NULL;
+}
+
+/* Takes each user's DN and memberOf out of m, to compare afterwards. */
+static struct before *
+take_before( struct auth0_model *m )
+{
+	struct before *bf = calloc( m->sn_nusers + 1, sizeof( *bf ) );
+	size_t i;
+
+	if ( bf == NULL )
+		return NULL;
+	for ( i = 0; i < m->sn_nusers; i++ ) {
+		struct auth0_user *u = &m->sn_users[i];
+		bf[i].bf_id = u->us_id;
+		bf[i].bf_dn = u->us_dn;
+		bf[i].bf_memberof = u->us_memberof;
+		bf[i].bf_nmemberof = u->us_nmemberof;
+		u->us_dn = NULL;
+		u->us_memberof = NULL;
+		u->us_nmemberof = 0;
+	}
+	return bf;
+}
+
+static int
+cmp_str( const void *a, const void *b )
+{
+	return strcmp( *(char *const *)a, *(char *const *)b );
+}
+
+/* Removes user idx from m, keeping its old DN for the caller. */
+static int
+drop_user( struct auth0_patch *pa, struct auth0_model *m,
+	struct before *b, size_t idx )
+{
+	if ( b && b->bf_dn && strv_push( &pa->pa_old_dns, b->bf_dn ) )
+		return AUTH0_ERR_NOMEM;
+	if ( b )
+		b->bf_id = NULL;
+	auth0_user_free( &m->sn_users[idx] );
+	/* the last user fills the hole; the model is sorted again later */
+	m->sn_users[idx] = m->sn_users[m->sn_nusers - 1];
+	memset( &m->sn_users[m->sn_nusers - 1], 0, sizeof( *m->sn_users ) );
+	/* bf keeps its order: it remembers ids, not positions */
+	m->sn_nusers--;
+	return AUTH0_OK;
+}
+
+/* Removes the users gone, replaces or adds the users re-read. */
+static int
+patch_users( struct auth0_patch *pa, struct auth0_model *m,
+	struct before *bf, size_t nbf )
+{
+	struct auth0_model *f = &pa->pa_fetched;
+	size_t i, j;
+	char **g;
+	int rc;
+
+	/* positions in m move as users go: look them up by id each time */
+	for ( g = pa->pa_gone; g && *g; g++ ) {
+		for ( j = 0; j < m->sn_nusers; j++ )
+			if ( strcmp( m->sn_users[j].us_id, *g ) == 0 )
+				break;
+		if ( j == m->sn_nusers )
+			continue;
+		for ( i = 0; i < nbf; i++ )
+			if ( bf[i].bf_id == m->sn_users[j].us_id )
+				break;
+		if ( ( rc = drop_user( pa, m, i < nbf ? &bf[i] : NULL, j ) ) )
+			return rc;
+	}
+	for ( i = 0; i < f->sn_nusers; i++ ) {
+		struct auth0_user *nu = &f->sn_users[i];
+		for ( j = 0; j < m->sn_nusers; j++ )
+			if ( strcmp( m->sn_users[j].us_id, nu->us_id ) == 0 )
+				break;
+		if ( j < m->sn_nusers ) {
+			size_t k;
+			for ( k = 0; k < nbf; k++ )
+				if ( bf[k].bf_id == m->sn_users[j].us_id )
+					break;
+			if ( k < nbf ) {
+				if ( bf[k].bf_dn &&
+						strv_push( &pa->pa_old_dns, bf[k].bf_dn ) )
+					return AUTH0_ERR_NOMEM;
+				bf[k].bf_id = NULL;
+			}
+			auth0_user_free( &m->sn_users[j] );
+			m->sn_users[j] = *nu;
+		} else {
+			rc = auth0_model_append_user( m, nu );
+			if ( rc )
+				return rc;
+		}
+		memset( nu, 0, sizeof( *nu ) );
+	}
+	f->sn_nusers = 0;
+	return AUTH0_OK;
+}
+
+static int
+same_memberof( const struct before *b, const struct auth0_user *u )
+{
+	size_t i;
+
+	if ( b->bf_nmemberof != u->us_nmemberof )
+		return 0;
+	for ( i = 0; i < u->us_nmemberof; i++ )
+		if ( b->bf_memberof[i].rf_kind != u->us_memberof[i].rf_kind ||
+				b->bf_memberof[i].rf_idx != u->us_memberof[i].rf_idx )
+			return 0;
+	return 1;
+}
+
+static int
+cmp_before( const void *a, const void *b )
+{
+	const struct before *x = a, *y = b;
+
+	if ( x->bf_id == NULL || y->bf_id == NULL )
+		return ( x->bf_id == NULL ) - ( y->bf_id == NULL );
+	return strcmp( x->bf_id, y->bf_id );
+}
+
+/*
+ * pa_dirty[i] for each user of the patched model: re-read, new, or its
+ * DN or memberOf moved.  The old DNs of moved users go to pa_old_dns.
+ */
+static int
+mark_dirty( struct auth0_patch *pa, struct auth0_model *m,
+	struct before *bf, size_t nbf, char **fetched )
+{
+	size_t i, k = 0, nkept;
+
+	pa->pa_dirty = calloc( m->sn_nusers + 1, 1 );
+	if ( pa->pa_dirty == NULL )
+		return AUTH0_ERR_NOMEM;
+	/* ids still in bf sorted (replaced and removed ones last) */
+	qsort( bf, nbf, sizeof( *bf ), cmp_before );
+	for ( nkept = 0; nkept < nbf && bf[nkept].bf_id; nkept++ )
+		;
+	for ( i = 0; i < m->sn_nusers; i++ ) {
+		struct auth0_user *u = &m->sn_users[i];
+		int c = 1;
+
+		while ( k < nkept && ( c = strcmp( bf[k].bf_id, u->us_id ) ) < 0 )
+			k++;
+		if ( k >= nkept || c != 0 ||
+				( fetched && bsearch( &u->us_id, fetched,
+					auth0_strv_len( fetched ), sizeof( char * ),
+					cmp_str ) ) ) {
+			pa->pa_dirty[i] = 1;
+			pa->pa_ndirty++;
+			continue;
+		}
+		if ( !same_memberof( &bf[k], u ) || bf[k].bf_dn == NULL ||
+				u->us_dn == NULL || strcmp( bf[k].bf_dn, u->us_dn ) ) {
+			pa->pa_dirty[i] = 1;
+			pa->pa_ndirty++;
+			if ( bf[k].bf_dn && ( u->us_dn == NULL ||
+					strcmp( bf[k].bf_dn, u->us_dn ) ) &&
+					strv_push( &pa->pa_old_dns, bf[k].bf_dn ) )
+				return AUTH0_ERR_NOMEM;
+		}
+	}
+	return AUTH0_OK;
+}
+
+/*
+ * Applies pa to m (a flattened model with DNs, as a refresh left it) and
+ * rebuilds what derives from it.  fetched: the user_ids re-read (sorted,
+ * NULL-terminated).  Afterwards pa_dirty marks the users to compare and
+ * pa_old_dns holds the DNs they (and removed users) had.  On an error
+ * the model is unusable: the caller drops it and refreshes in full.
+ */
+int
+auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
+	char **fetched, auth0_fold_fn *fold, const struct auth0_mapconf *mc )
+{
+	struct before *bf = NULL;
+	size_t i, nbf = m->sn_nusers;
+	int rc = AUTH0_ERR_NOMEM;
+
+	for ( i = 0; i < pa->pa_nroles; i++ ) {
+		struct auth0_role *r = find_role( m, pa->pa_roles[i].pr_id );
+		if ( r == NULL ) {
+			rc = AUTH0_ERR_DATA;	/* a new role: refetch roles */
+			goto done;
+		}
+		auth0_strv_free( r->ro_users );
+		r->ro_users = pa->pa_roles[i].pr_users;
+		pa->pa_roles[i].pr_users = NULL;
+	}
+	if ( ( bf = take_before( m ) ) == NULL )
+		goto done;
+	rc = patch_users( pa, m, bf, nbf );
+	if ( rc == AUTH0_OK )
+		rc = auth0_map_assign_uids( m, fold );
+	if ( rc == AUTH0_OK )
+		rc = auth0_flatten( m );
+	if ( rc == AUTH0_OK )
+		rc = auth0_map_prepare_dns( m, mc );
+	if ( rc == AUTH0_OK )
+		rc = mark_dirty( pa, m, bf, nbf, fetched );
+done:
+	for ( i = 0; bf && i < nbf; i++ ) {
+		free( bf[i].bf_dn );
+		free( bf[i].bf_memberof );
+	}
+	free( bf );
+	return rc;
+}

@@ -1,0 +1,325 @@
+"""The change feed (DESIGN.md 8.2): incremental refreshes from the tenant log
+(GET /api/v2/logs of the simulator, which logs every change of its tenant
+directory on reload), with the requests they cost, the checkpoint on
+ou=people, full refreshes when the log cannot be trusted, the bind cache
+following password changes, and cn=Monitor."""
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+import ldap
+
+from harness import (PEOPLE, SAMPLE, SUFFIX, TOP, Slapd, api_directives, monitor_attrs,
+                     read_ndjson, simulator, write_ndjson)
+
+JANE = "auth0|5c8a1e5d3f9a1c7e52004a2c"
+JSMITH = "auth0|5ccaf89f3f9a1c7e52004a2f"
+TOM = "auth0|5d5a88383f9a1c7e52004a34"
+DEVELOPER = "rol_tYBznk4Y8tKVpfVo"
+DB = "Username-Password-Authentication"
+
+
+class FeedBase(unittest.TestCase):
+    extra = {}
+    sim_args = {}
+
+    def setUp(self):
+        self.tdir = tempfile.mkdtemp(prefix="tenant-", dir=os.path.join(TOP, "tests/tmp"))
+        shutil.rmtree(self.tdir)
+        shutil.copytree(SAMPLE, self.tdir)
+        self.prepare_tenant()
+        self.sim = simulator(self.tdir, **self.sim_args)
+        self.s = Slapd(self.id().split(".")[-1], tenant=None, directives={}, monitor=True)
+        self.s.directives = api_directives(self.s, self.sim, authz=False, feed=True)
+        self.s.directives.update(self.extra)
+        self.s.write_conf()
+
+    def prepare_tenant(self):
+        pass
+
+    def tearDown(self):
+        self.s.cleanup()
+        self.sim.stop()
+        shutil.rmtree(self.tdir, ignore_errors=True)
+
+    def start(self):
+        self.s.start()
+        return self.s.wait_refresh(1, timeout=120)
+
+    # tenant edits, then a reload that logs them
+    def users(self):
+        return read_ndjson(os.path.join(self.tdir, "users.ndjson"))
+
+    def write_users(self, users):
+        write_ndjson(os.path.join(self.tdir, "users.ndjson"), users)
+
+    def edit_users(self, change):
+        self.write_users(change(self.users()))
+
+    def edit_json(self, name, change):
+        path = os.path.join(self.tdir, name)
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        data = change(data)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+
+    def reload(self):
+        return self.sim.reload()
+
+    def requests(self):
+        st = self.sim.stats.snapshot()
+        return {k: v for k, v in st["requests"].items()}, st["total"]
+
+    def incremental(self, timeout=60):
+        """refresh-now; waits for the incremental refresh's log line."""
+        n = self.s.log_text().count("auth0: incremental refresh of")
+        self.s.refresh_now(timeout)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.s.log_text()
+            if text.count("auth0: incremental refresh of") > n:
+                return text[text.rindex("auth0: incremental refresh of"):].split("\n")[0]
+            time.sleep(0.05)
+        raise AssertionError("no incremental refresh:\n" + self.s.log_text()[-3000:])
+
+    def person(self, user_id, attrs=None):
+        return self.s.people(attrs).get(user_id)
+
+    def checkpoint(self):
+        res = self.s.search(PEOPLE, "(objectClass=*)", ["auth0LogCheckpoint"], ldap.SCOPE_BASE)
+        vals = res[0][1].get("auth0LogCheckpoint")
+        return vals[0].decode() if vals else None
+
+
+class Incremental(FeedBase):
+    def test_changes_reach_ldap_with_one_request_per_changed_user(self):
+        r = self.start()
+        self.assertEqual(r["errors"], 0)
+        first = self.checkpoint()
+        self.assertIsNotNone(first)
+        self.assertEqual(monitor_attrs(self.s)["auth0MonChangeFeed"], "logs")
+        gone = self.users()[5]["user_id"]
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == JANE:
+                    u["family_name"] = "Doe-Changed"
+                if u["user_id"] == JSMITH:
+                    u["blocked"] = True
+                if u["user_id"] == TOM:
+                    u["username"] = "tbaker"
+            users = [u for u in users if u["user_id"] != gone]
+            users.append({"user_id": "auth0|feed00000000000000000001", "email": "new@example.com",
+                          "username": "newbie", "name": "New Person",
+                          "identities": [{"connection": DB, "provider": "auth0",
+                                          "user_id": "feed00000000000000000001"}]})
+            return users
+        self.edit_users(change)
+        self.assertEqual(self.reload(), 5)
+        self.sim.stats.reset()
+        line = self.incremental()
+        reqs, total = self.requests()
+        # one logs call, a token (refresh-now asks for a new one), one per user
+        self.assertEqual(reqs.get("GET /api/v2/logs"), 1, reqs)
+        self.assertEqual(reqs.get("GET /api/v2/users/{id}"), 5, reqs)
+        self.assertEqual(total, 1 + 1 + 5, reqs)
+        self.assertIn("5 events, 5 fetches", line)
+        people = self.s.people()
+        self.assertEqual(people[JANE][1]["sn"], [b"Doe-Changed"])
+        self.assertEqual(people[JSMITH][1]["auth0Blocked"], [b"TRUE"])
+        self.assertTrue(people[TOM][0].startswith("uid=tbaker,"), people[TOM][0])
+        self.assertNotIn(gone, people)
+        self.assertTrue(people["auth0|feed00000000000000000001"][0].startswith("uid=newbie,"))
+        self.assertNotEqual(self.checkpoint(), first)
+        m = monitor_attrs(self.s)
+        self.assertEqual(m["auth0MonLogCheckpoint"], self.checkpoint())
+        self.assertGreaterEqual(int(m["auth0MonChangeLag"]), 0)
+        self.assertEqual(m["auth0MonLogsLastError"], "none")
+        # nothing new: one logs call, nothing written
+        self.sim.stats.reset()
+        line = self.incremental()
+        self.assertIn("0 events, 0 fetches, 0 writes", line)
+        self.assertEqual(self.requests()[0].get("GET /api/v2/logs"), 1)
+
+    def test_role_assignment_reaches_member_and_memberof(self):
+        self.start()
+        role_dn = [dn for dn, a in self.s.search("ou=roles," + SUFFIX, "(auth0RoleId=%s)"
+                                                 % DEVELOPER, ["member"])][0]
+
+        def assign(roles):
+            for r in roles:
+                if r["id"] == DEVELOPER:
+                    self.assertNotIn(JANE, r["members"])
+                    r["members"].append(JANE)
+                    self.removed = r["members"].pop(0)
+            return roles
+        self.edit_json("roles.json", assign)
+        self.assertEqual(self.reload(), 2)
+        self.sim.stats.reset()
+        self.incremental()
+        reqs, total = self.requests()
+        self.assertEqual(reqs.get("GET /api/v2/roles/{id}/users"), 1, reqs)
+        self.assertNotIn("GET /api/v2/users", reqs)
+        self.assertEqual(total, 1 + 1 + 1, reqs)
+        people = self.s.people(["memberOf"])
+        jane_dn = people[JANE][0]
+        members = self.s.search(role_dn, "(objectClass=*)", ["member"], ldap.SCOPE_BASE)[0][1]
+        self.assertIn(jane_dn.encode(), members["member"])
+        self.assertIn(role_dn.lower(), [v.decode().lower() for v in people[JANE][1]["memberOf"]])
+        self.assertNotIn(people[self.removed][0].encode(), members["member"])
+        self.assertNotIn(role_dn.lower(), [v.decode().lower() for v in
+                                           people[self.removed][1].get("memberOf", [])])
+
+    def test_password_change_drops_the_cached_password(self):
+        self.start()
+        dn = self.person(JANE)[0]
+        c = ldap.initialize(self.s.url)
+        c.simple_bind_s(dn, "Passw0rd-jane")
+        c.unbind_s()
+
+        def new_password(profiles):
+            profiles[JANE]["password"] = "N3w-Passw0rd-jane"
+            return profiles
+        self.edit_json("sim-users.json", new_password)
+        self.assertEqual(self.reload(), 1)
+        self.incremental()
+        c = ldap.initialize(self.s.url)
+        with self.assertRaises(ldap.INVALID_CREDENTIALS):
+            c.simple_bind_s(dn, "Passw0rd-jane")
+        c = ldap.initialize(self.s.url)
+        c.simple_bind_s(dn, "N3w-Passw0rd-jane")
+        c.unbind_s()
+
+
+class Selected(FeedBase):
+    extra = {"auth0-connection": DB}
+
+    def test_unselected_connection_causes_no_fetch(self):
+        self.start()
+        google = [u["user_id"] for u in self.users() if u["user_id"].startswith("google")][0]
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == google:
+                    u["family_name"] = "Elsewhere"
+            return users
+        self.edit_users(change)
+        self.assertEqual(self.reload(), 1)
+        self.sim.stats.reset()
+        line = self.incremental()
+        reqs, total = self.requests()
+        self.assertNotIn("GET /api/v2/users/{id}", reqs)
+        self.assertEqual(reqs.get("GET /api/v2/logs"), 1)
+        self.assertIn("1 events, 0 fetches, 0 writes", line)
+
+
+class FullWhenNeeded(FeedBase):
+    def test_checkpoint_older_than_retention_gives_a_full_refresh(self):
+        self.start()
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == JANE:
+                    u["family_name"] = "After-Retention"
+            return users
+        self.edit_users(change)
+        self.reload()
+        self.sim.events.expire(0)
+        self.sim.stats.reset()
+        self.s.refresh_now(60)
+        self.assertIn("refuses checkpoint", self.s.log_text())
+        reqs, _ = self.requests()
+        self.assertIn("GET /api/v2/users", reqs)        # the whole tenant again
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"After-Retention"])
+        # and the feed goes on from the new head
+        self.edit_users(lambda us: [dict(u, family_name="Again") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        self.assertIn("1 events, 1 fetches", self.incremental())
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Again"])
+
+    def test_full_refresh_now(self):
+        self.start()
+        n = len(self.s.refreshes())
+        self.sim.stats.reset()
+        self.s.config_set("olcAuth0FullRefreshNow", "TRUE")
+        self.s.wait_refresh(n + 1, 60)
+        self.assertIn("GET /api/v2/users", self.requests()[0])
+
+    def test_429_storm_on_logs_keeps_data_and_converges(self):
+        self.start()
+        self.edit_users(lambda us: [dict(u, family_name="Stormy") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        before = self.s.people()
+        self.sim.faults.add([{"path_prefix": "/api/v2/logs", "rate_limit": True, "count": 5}])
+        self.s.refresh_now(60)
+        self.assertIn("reading the tenant log", monitor_attrs(self.s)["auth0MonLastError"])
+        self.assertEqual(set(self.s.people()), set(before))
+        self.assertIn("1 events, 1 fetches", self.incremental())
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Stormy"])
+
+
+class NoLogsScope(FeedBase):
+    def prepare_tenant(self):
+        scopes = ["read:users", "read:roles", "read:clients", "read:connections"]
+        with open(os.path.join(self.tdir, "sim-clients.json"), "w", encoding="utf-8") as f:
+            json.dump([{"client_id": "sim-m2m-client", "client_secret": "sim-m2m-secret",
+                        "grants": {"https://DOMAIN/api/v2/": scopes}}], f)
+
+    def test_missing_read_logs_falls_back_to_full_refreshes(self):
+        r = self.start()
+        self.assertEqual(r["errors"], 0)
+        self.assertGreater(r["users"], 40)
+        self.assertIn("needs the read:logs scope", self.s.log_text())
+        self.assertEqual(monitor_attrs(self.s)["auth0MonChangeFeed"],
+                         "off (read:logs scope missing)")
+        self.edit_users(lambda us: [dict(u, family_name="Full") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        self.s.refresh_now(60)
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Full"])
+        self.assertNotIn("auth0: incremental refresh of", self.s.log_text())
+
+
+class KillNine(FeedBase):
+    def test_kill_between_writes_and_checkpoint_loses_nothing(self):
+        self.start()
+        self.edit_users(lambda us: [dict(u, family_name="Killed-%s" % u["user_id"][-4:])
+                                    if u["user_id"].startswith("auth0|") else u for u in us])
+        self.reload()
+        self.sim.faults.add([{"path_prefix": "/api/v2/users/", "delay": 0.05}])
+        self.s.config_set("olcAuth0RefreshNow", "TRUE")
+        deadline = time.time() + 30
+        while "/api/v2/users/" not in json.dumps(self.sim.stats.snapshot()["requests"]) and \
+                time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        os.kill(self.s.proc.pid, signal.SIGKILL)
+        self.s.proc.wait()
+        self.s.logf.close()
+        self.s.proc = None
+        self.sim.faults.clear()
+        self.s.start()
+        n = len(self.s.refreshes())
+        self.s.wait_refresh(n + 1, 120)
+        want = {u["user_id"]: u.get("family_name") for u in self.users()}
+        got = self.s.people(["sn"])
+        for uid, (dn, a) in got.items():
+            if uid.startswith("auth0|") and want.get(uid):
+                self.assertEqual(a["sn"], [want[uid].encode()], uid)
+        self.assertEqual(set(got), set(want))
+        # the feed goes on after the restart's full refresh
+        self.edit_users(lambda us: [dict(u, family_name="After") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        self.assertIn("1 events, 1 fetches", self.incremental())
+
+
+if __name__ == "__main__":
+    unittest.main()
