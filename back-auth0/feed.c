@@ -359,6 +359,7 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 		step = fetch_users( rn, api, &ch, sel, m, &pa );
 	if ( step != STEP_OK )
 		goto done;
+	auth0_refresh_phase( rn, 0 );
 	/* from here the kept model is the run's (patched in place) */
 	rn->rn_model = *m;
 	rn->rn_model.sn_rules = rn->rn_rules;
@@ -381,6 +382,7 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 		goto done;
 	}
 	partial_setup( rn, &pa, nbefore );
+	auth0_refresh_phase( rn, 1 );
 	rn->rn_checkpoint = ch_strdup( ch.ch_checkpoint );
 	if ( ch.ch_newest_date )
 		snprintf( lagdate, lagsz, "%s", ch.ch_newest_date );

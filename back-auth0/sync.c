@@ -172,6 +172,9 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	return ( rc || rs.sr_err || ic.ic_ix->ix_err ) ? -1 : 0;
 }
 
+static struct auth0_stored *index_find( struct auth0_index *ix,
+	const char *id );
+
 /*
  * A partial (change feed) run reads only the stored users it may touch:
  * the entries at the DNs in rn_lookup (old and new DNs of dirty users).
@@ -197,7 +200,11 @@ index_some( struct auth0_run *rn, const char *const *attrs )
 		e = NULL;
 		if ( be_entry_get_rw( op, &ndn, NULL, NULL, 0, &e ) ==
 				LDAP_SUCCESS && e ) {
-			index_entry( &ic, e );
+			/* an old DN may be another dirty user's new one */
+			Attribute *a = attr_find( e->e_attrs, ic.ic_key );
+			if ( a && a->a_numvals &&
+					index_find( ic.ic_ix, a->a_vals[0].bv_val ) == NULL )
+				index_entry( &ic, e );
 			be_entry_release_r( op, e );
 		}
 		ch_free( ndn.bv_val );
