@@ -174,6 +174,7 @@ struct auth0_info {
 	long			ai_full_interval;	/* seconds */
 	int			ai_feed_want_full;	/* full-refresh-now */
 	int			ai_feed_noscope;	/* read:logs refused */
+	int			ai_feed_again;	/* more events: run again now */
 	/* state: the model and checkpoint belong to the refresh task; the
 	 * copies for cn=Monitor are under ai_mutex */
 	struct auth0_model	*ai_feed_model;	/* of the last clean run */

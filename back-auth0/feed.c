@@ -530,7 +530,7 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 	if ( !rn->rn_full && rn->rn_lag >= 0 && keep && !rn->rn_same )
 		ai->ai_mon_lag = rn->rn_lag;
 	if ( rn->rn_feed_more && keep )
-		auth0_refresh_now( ai );	/* a burst: the next batch soon */
+		ai->ai_feed_again = 1;	/* a burst: the next batch right away */
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	if ( !rn->rn_full && rn->rn_api_used )
 		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: incremental "

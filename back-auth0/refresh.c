@@ -512,20 +512,27 @@ refresh_task( void *ctx, void *arg )
 {
 	struct re_s *rtask = arg;
 	struct auth0_info *ai = rtask->arg;
-	int park;
+	time_t interval;
+	int park, again;
 
 	auth0_refresh_run( ai, ctx );
 	/* read before rq_mutex: the config side takes ai_mutex first */
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	park = !ai->ai_sync;
+	again = ai->ai_feed_again;	/* the change feed has more events */
+	ai->ai_feed_again = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ldap_pvt_runqueue_isrunning( &slapd_rq, rtask ) )
 		ldap_pvt_runqueue_stoptask( &slapd_rq, rtask );
 	/* interval 0: imported at start only, the task waits to be woken;
 	 * auth0-sync off: parked until it is turned on again */
+	interval = rtask->interval.tv_sec;
+	if ( again && !park )
+		rtask->interval.tv_sec = 0;
 	ldap_pvt_runqueue_resched( &slapd_rq, rtask,
-		park || rtask->interval.tv_sec == 0 );
+		park || ( interval == 0 && !again ) );
+	rtask->interval.tv_sec = interval;
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 	return NULL;
 }

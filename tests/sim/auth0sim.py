@@ -2169,6 +2169,9 @@ class TLSServer(ThreadingHTTPServer):
         except OSError:        # failed handshake (e.g. the client rejected our certificate)
             return
         self.sim.stats.bump("connections")
+        # answers go out as written (headers and body are separate writes;
+        # with Nagle each small answer would wait for a delayed ACK)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self.RequestHandlerClass(connection, client_address, self)
         finally:
