@@ -350,7 +350,16 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 		goto done;
 	}
 	if ( ch.ch_events == 0 ) {
-		rn->rn_same = 1;	/* nothing new: nothing to compare */
+		int ou;
+
+		/* nothing new: nothing to compare; the counts stay */
+		rn->rn_same = 1;
+		ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+		for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
+			rn->rn_st[ou].st_objects = ai->ai_last[ou].st_objects;
+			rn->rn_st[ou].st_unchanged = ai->ai_last[ou].st_objects;
+		}
+		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 		step = STEP_OK;
 		goto done;
 	}

@@ -147,6 +147,9 @@ class Incremental(FeedBase):
         line = self.incremental()
         self.assertIn("0 events, 0 fetches, 0 writes", line)
         self.assertEqual(self.requests()[0].get("GET /api/v2/logs"), 1)
+        m = monitor_attrs(self.s)
+        self.assertEqual(int(m["auth0MonUsers"]), len(people))
+        self.assertEqual(m["auth0MonLastError"], "none")
 
     def test_role_assignment_reaches_member_and_memberof(self):
         self.start()
