@@ -182,6 +182,7 @@ struct auth0_info {
 	time_t			ai_last_full;	/* last clean full refresh */
 	char			ai_mon_checkpoint[72];
 	long			ai_mon_lag;	/* seconds, -1: none yet */
+	unsigned long		ai_mon_model_bytes;	/* the kept users */
 	time_t			ai_res_success[AUTH0_FEED_RES_N];
 	char			ai_res_error[AUTH0_FEED_RES_N][AUTH0_ERRLEN];
 };

@@ -503,6 +503,7 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 {
 	struct auth0_info *ai = rn->rn_ai;
 	unsigned failed = rn->rn_model.sn_failed;
+	unsigned long bytes;
 	int keep = clean && rn->rn_api_used && ( rn->rn_checkpoint ||
 		( rn->rn_same && ai->ai_feed_model ) ) && !slapd_shutdown;
 
@@ -518,6 +519,9 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 	} else if ( !keep && !rn->rn_full && rn->rn_err[0] == '\0' ) {
 		model_drop( ai );	/* a partial run with errors */
 	}
+	/* counted outside the mutex: a walk over every user */
+	bytes = ai->ai_feed_model ? (unsigned long)auth0_model_user_bytes(
+		ai->ai_feed_model ) : 0;
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	if ( rn->rn_full && rn->rn_err[0] == '\0' && clean )
 		ai->ai_last_full = slap_get_time();
@@ -533,6 +537,7 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 			res_note( ai, AUTH0_FEED_RES_AUTHZ, failed & AUTH0_RES_AUTHZ ?
 				e : NULL );
 	}
+	ai->ai_mon_model_bytes = bytes;
 	if ( ai->ai_feed_checkpoint )
 		snprintf( ai->ai_mon_checkpoint, sizeof( ai->ai_mon_checkpoint ),
 			"%s", ai->ai_feed_checkpoint );

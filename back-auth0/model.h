@@ -259,6 +259,7 @@ int auth0_patch_role( struct auth0_patch *pa, const char *id,
 int auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
 	char **fetched, auth0_fold_fn *fold,
 	const struct auth0_mapconf *mc );
+size_t auth0_model_user_bytes( const struct auth0_model *m );
 
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );

@@ -139,6 +139,8 @@ v_feed( struct auth0_info *ai, char *buf, size_t len )
 		auth0_feed_wanted( ai ) ? "logs" : "off (not the API source)" );
 }
 
+MON_ULONG( v_model_bytes, ai->ai_mon_model_bytes )
+
 #define MON_RES( ok, err, r ) \
 static void ok( struct auth0_info *ai, char *buf, size_t len ) \
 { v_time( ai->ai_res_success[r], buf, len ); } \
@@ -254,6 +256,8 @@ static struct monattr {
 		v_logs_ok },
 	{ STR_AT( "53", "auth0MonLogsLastError", "Last error reading the "
 		"tenant log" ), v_logs_err },
+	{ INT_AT( "54", "auth0MonFeedModelBytes", "Memory the change feed "
+		"keeps for the users between refreshes" ), v_model_bytes },
 	{ NULL }
 };
 

@@ -12,6 +12,7 @@
  * applications are few and compared whole by the caller.
  * Slapd-free (model.h); the slapd side is feed.c.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,4 +310,46 @@ done:
 	}
 	free( bf );
 	return rc;
+}
+
+/* Heap bytes of a string vector (malloc_usable_size: what it holds). */
+static size_t
+strv_bytes( char **v )
+{
+	size_t n = 0;
+	char **p;
+
+	if ( v == NULL )
+		return 0;
+	for ( p = v; *p; p++ )
+		n += malloc_usable_size( *p );
+	return n + malloc_usable_size( v );
+}
+
+/*
+ * The memory the users of a kept model hold (user records, their strings,
+ * memberOf), for cn=Monitor and the benchmark: what the change feed keeps
+ * between refreshes, per user.
+ */
+size_t
+auth0_model_user_bytes( const struct auth0_model *m )
+{
+	size_t i, j, n = m->sn_users ? malloc_usable_size( m->sn_users ) : 0;
+
+	for ( i = 0; i < m->sn_nusers; i++ ) {
+		const struct auth0_user *u = &m->sn_users[i];
+		char *const s[] = { u->us_id, u->us_connection, u->us_email,
+			u->us_username, u->us_name, u->us_given, u->us_family,
+			u->us_nickname, u->us_phone, u->us_created, u->us_updated,
+			u->us_last_login, u->us_app_md, u->us_user_md, u->us_uid,
+			u->us_dn };
+		for ( j = 0; j < sizeof( s ) / sizeof( s[0] ); j++ )
+			n += s[j] ? malloc_usable_size( s[j] ) : 0;
+		n += strv_bytes( u->us_idp_groups );
+		n += u->us_memberof ? malloc_usable_size( u->us_memberof ) : 0;
+		for ( j = 0; u->us_mapped && u->us_mapped[j]; j++ )
+			n += strv_bytes( u->us_mapped[j] );
+		n += u->us_mapped ? malloc_usable_size( u->us_mapped ) : 0;
+	}
+	return n;
 }

@@ -142,6 +142,8 @@ class Incremental(FeedBase):
         self.assertEqual(m["auth0MonLogCheckpoint"], self.checkpoint())
         self.assertGreaterEqual(int(m["auth0MonChangeLag"]), 0)
         self.assertEqual(m["auth0MonLogsLastError"], "none")
+        self.assertGreater(int(m["auth0MonFeedModelBytes"]), 100 * len(people))
+        self.assertLess(int(m["auth0MonFeedModelBytes"]), 4096 * len(people))
         # nothing new: one logs call, nothing written
         self.sim.stats.reset()
         line = self.incremental()
