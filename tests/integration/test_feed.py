@@ -203,6 +203,28 @@ class Incremental(FeedBase):
         c.unbind_s()
 
 
+class Burst(FeedBase):
+    def test_a_burst_is_applied_in_bounded_batches(self):
+        self.start()
+        self.sim.events.add_raw([{"type": "fp", "description": "noise %d" % i}
+                                 for i in range(2500)])
+        self.edit_users(lambda us: [dict(u, family_name="Last") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        newest = self.sim.events.all()[-1]["log_id"]
+        self.sim.stats.reset()
+        self.s.config_set("olcAuth0RefreshNow", "TRUE")
+        deadline = time.time() + 60
+        while time.time() < deadline and self.checkpoint() != newest:
+            time.sleep(0.1)
+        self.assertEqual(self.checkpoint(), newest)
+        lines = [l for l in self.s.log_text().splitlines() if "auth0: incremental refresh of" in l]
+        self.assertGreaterEqual(len(lines), 3)      # at most 1000 events each
+        self.assertTrue(all(int(l.split(": ")[2].split()[0]) <= 1000 for l in lines), lines)
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Last"])
+        self.assertEqual(self.requests()[0].get("GET /api/v2/users/{id}"), 1)
+
+
 class Selected(FeedBase):
     extra = {"auth0-connection": DB}
 
