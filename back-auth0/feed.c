@@ -312,6 +312,11 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 
 	auth0_changes_init( &ch );
 	auth0_patch_init( &pa );
+	/* users re-read get the auth0-map-attribute values a full read gives */
+	pa.pa_fetched.sn_rules = rn->rn_rules;
+	pa.pa_fetched.sn_nrules = (size_t)rn->rn_nrules;
+	pa.pa_fetched.sn_warn = m->sn_warn;
+	pa.pa_fetched.sn_warn_arg = m->sn_warn_arg;
 	err[0] = '\0';
 	if ( events == NULL )
 		goto done;

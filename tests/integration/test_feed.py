@@ -98,6 +98,8 @@ class FeedBase(unittest.TestCase):
 
 
 class Incremental(FeedBase):
+    extra = {"auth0-map-attribute": "employeeNumber app_metadata.employee_id"}
+
     def test_changes_reach_ldap_with_one_request_per_changed_user(self):
         r = self.start()
         self.assertEqual(r["errors"], 0)
@@ -133,6 +135,7 @@ class Incremental(FeedBase):
         self.assertIn("5 events, 5 fetches", line)
         people = self.s.people()
         self.assertEqual(people[JANE][1]["sn"], [b"Doe-Changed"])
+        self.assertEqual(people[JANE][1]["employeeNumber"], [b"E1001"])
         self.assertEqual(people[JSMITH][1]["auth0Blocked"], [b"TRUE"])
         self.assertTrue(people[MROSSI][0].startswith("uid=mrossi2,"), people[MROSSI][0])
         self.assertNotIn(gone, people)
