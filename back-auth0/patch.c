@@ -129,74 +129,72 @@ cmp_str( const void *a, const void *b )
 	return strcmp( *(char *const *)a, *(char *const *)b );
 }
 
-/* Removes user idx from m, keeping its old DN for the caller. */
+/* What user idx had goes (re-read or removed): its old DN is kept. */
 static int
-drop_user( struct auth0_patch *pa, struct auth0_model *m,
-	struct before *b, size_t idx )
+forget_before( struct auth0_patch *pa, struct before *b )
 {
-	if ( b && b->bf_dn && strv_push( &pa->pa_old_dns, b->bf_dn ) )
+	if ( b->bf_dn && strv_push( &pa->pa_old_dns, b->bf_dn ) )
 		return AUTH0_ERR_NOMEM;
-	if ( b )
-		b->bf_id = NULL;
-	auth0_user_free( &m->sn_users[idx] );
-	/* the last user fills the hole; the model is sorted again later */
-	m->sn_users[idx] = m->sn_users[m->sn_nusers - 1];
-	memset( &m->sn_users[m->sn_nusers - 1], 0, sizeof( *m->sn_users ) );
-	/* bf keeps its order: it remembers ids, not positions */
-	m->sn_nusers--;
+	b->bf_id = NULL;
 	return AUTH0_OK;
 }
 
-/* Removes the users gone, replaces or adds the users re-read. */
+/*
+ * Replaces the users re-read, removes the users gone and appends the new
+ * ones.  m is still sorted by user_id here and bf has its positions, so
+ * each user is found by a binary search.
+ */
 static int
 patch_users( struct auth0_patch *pa, struct auth0_model *m,
-	struct before *bf, size_t nbf )
+	struct before *bf )
 {
 	struct auth0_model *f = &pa->pa_fetched;
-	size_t i, j;
+	unsigned char *drop = calloc( m->sn_nusers + 1, 1 );
+	size_t i, j, idx, n = m->sn_nusers;
 	char **g;
-	int rc;
+	int rc = AUTH0_ERR_NOMEM;
 
-	/* positions in m move as users go: look them up by id each time */
+	if ( drop == NULL )
+		return rc;
 	for ( g = pa->pa_gone; g && *g; g++ ) {
-		for ( j = 0; j < m->sn_nusers; j++ )
-			if ( strcmp( m->sn_users[j].us_id, *g ) == 0 )
-				break;
-		if ( j == m->sn_nusers )
+		idx = auth0_model_user_index( m, *g );
+		if ( idx == AUTH0_NOINDEX || drop[idx] )
 			continue;
-		for ( i = 0; i < nbf; i++ )
-			if ( bf[i].bf_id == m->sn_users[j].us_id )
-				break;
-		if ( ( rc = drop_user( pa, m, i < nbf ? &bf[i] : NULL, j ) ) )
-			return rc;
+		if ( forget_before( pa, &bf[idx] ) )
+			goto done;
+		drop[idx] = 1;
 	}
 	for ( i = 0; i < f->sn_nusers; i++ ) {
 		struct auth0_user *nu = &f->sn_users[i];
-		for ( j = 0; j < m->sn_nusers; j++ )
-			if ( strcmp( m->sn_users[j].us_id, nu->us_id ) == 0 )
-				break;
-		if ( j < m->sn_nusers ) {
-			size_t k;
-			for ( k = 0; k < nbf; k++ )
-				if ( bf[k].bf_id == m->sn_users[j].us_id )
-					break;
-			if ( k < nbf ) {
-				if ( bf[k].bf_dn &&
-						strv_push( &pa->pa_old_dns, bf[k].bf_dn ) )
-					return AUTH0_ERR_NOMEM;
-				bf[k].bf_id = NULL;
-			}
-			auth0_user_free( &m->sn_users[j] );
-			m->sn_users[j] = *nu;
-		} else {
-			rc = auth0_model_append_user( m, nu );
-			if ( rc )
-				return rc;
-		}
+		idx = auth0_model_user_index( m, nu->us_id );
+		if ( idx == AUTH0_NOINDEX || drop[idx] )
+			continue;		/* appended below */
+		if ( forget_before( pa, &bf[idx] ) )
+			goto done;
+		auth0_user_free( &m->sn_users[idx] );
+		m->sn_users[idx] = *nu;
 		memset( nu, 0, sizeof( *nu ) );
 	}
+	for ( i = j = 0; i < n; i++ ) {
+		if ( drop[i] ) {
+			auth0_user_free( &m->sn_users[i] );
+			continue;
+		}
+		m->sn_users[j++] = m->sn_users[i];
+	}
+	m->sn_nusers = j;
+	for ( i = 0; i < f->sn_nusers; i++ ) {
+		if ( f->sn_users[i].us_id == NULL )
+			continue;
+		if ( auth0_model_append_user( m, &f->sn_users[i] ) )
+			goto done;
+		memset( &f->sn_users[i], 0, sizeof( f->sn_users[i] ) );
+	}
 	f->sn_nusers = 0;
-	return AUTH0_OK;
+	rc = AUTH0_OK;
+done:
+	free( drop );
+	return rc;
 }
 
 static int
@@ -294,7 +292,7 @@ auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
 	}
 	if ( ( bf = take_before( m ) ) == NULL )
 		goto done;
-	rc = patch_users( pa, m, bf, nbf );
+	rc = patch_users( pa, m, bf );
 	if ( rc == AUTH0_OK )
 		rc = auth0_map_assign_uids( m, fold );
 	if ( rc == AUTH0_OK )
