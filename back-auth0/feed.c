@@ -354,11 +354,17 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 		step = STEP_FULL;
 		goto done;
 	}
-	if ( ch.ch_events == 0 ) {
+	if ( ch.ch_nusers == 0 && ch.ch_nroles == 0 ) {
 		int ou;
 
-		/* nothing new: nothing to compare; the counts stay */
+		/* nothing to re-read (no event, or logins only): nothing to
+		 * compare; the counts stay, the checkpoint moves on */
 		rn->rn_same = 1;
+		if ( ch.ch_checkpoint ) {
+			rn->rn_checkpoint = ch_strdup( ch.ch_checkpoint );
+			if ( ch.ch_newest_date )
+				snprintf( lagdate, lagsz, "%s", ch.ch_newest_date );
+		}
 		ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 		for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
 			rn->rn_st[ou].st_objects = ai->ai_last[ou].st_objects;
@@ -401,14 +407,31 @@ incremental( struct auth0_run *rn, struct auth0_api *api,
 	if ( ch.ch_newest_date )
 		snprintf( lagdate, lagsz, "%s", ch.ch_newest_date );
 done:
-	if ( step == STEP_OK && rn->rn_same && ch.ch_checkpoint == NULL )
-		lagdate[0] = '\0';
 	api_add( rn, api, &before );
 	ch_free( fetched );
 	auth0_patch_free( &pa );
 	auth0_changes_free( &ch );
 	cJSON_Delete( events );
 	return step;
+}
+
+/* Events that change nothing imported: the checkpoint alone is written. */
+static void
+checkpoint_only( struct auth0_run *rn )
+{
+	struct auth0_apply *ap;
+	int errors;
+
+	if ( auth0_apply_begin( rn->rn_ai, rn->rn_op, NULL, &ap ) ) {
+		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot write the "
+			"change feed's checkpoint" );
+		return;
+	}
+	auth0_feed_write_checkpoint( rn, ap );
+	errors = auth0_apply_end( ap, !slapd_shutdown );
+	if ( errors )
+		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot write the "
+			"change feed's checkpoint" );
 }
 
 /*
@@ -450,6 +473,8 @@ auth0_feed_run( struct auth0_run *rn, char **conns )
 			rn->rn_feed_more = more;
 			if ( lagdate[0] )
 				rn->rn_lag = lag_of( lagdate );
+			if ( rn->rn_same && rn->rn_checkpoint )
+				checkpoint_only( rn );
 			return rn->rn_same ? AUTH0_FEED_DONE : AUTH0_FEED_PARTIAL;
 		}
 		rn->rn_full = 1;
@@ -521,6 +546,9 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 		auth0_model_init( &rn->rn_model );
 		ch_free( ai->ai_feed_checkpoint );
 		ai->ai_feed_checkpoint = ch_strdup( rn->rn_checkpoint );
+	} else if ( keep && rn->rn_checkpoint ) {
+		ch_free( ai->ai_feed_checkpoint );	/* logins only */
+		ai->ai_feed_checkpoint = ch_strdup( rn->rn_checkpoint );
 	} else if ( !keep && !rn->rn_full && rn->rn_err[0] == '\0' ) {
 		model_drop( ai );	/* a partial run with errors */
 	}
@@ -546,7 +574,7 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 	if ( ai->ai_feed_checkpoint )
 		snprintf( ai->ai_mon_checkpoint, sizeof( ai->ai_mon_checkpoint ),
 			"%s", ai->ai_feed_checkpoint );
-	if ( !rn->rn_full && rn->rn_lag >= 0 && keep && !rn->rn_same )
+	if ( !rn->rn_full && keep && rn->rn_checkpoint )
 		ai->ai_mon_lag = rn->rn_lag;
 	if ( rn->rn_feed_more && keep )
 		ai->ai_feed_again = 1;	/* a burst: the next batch right away */

@@ -248,6 +248,9 @@ class Selected(FeedBase):
         self.assertNotIn("GET /api/v2/users/{id}", reqs)
         self.assertEqual(reqs.get("GET /api/v2/logs"), 1)
         self.assertIn("1 events, 0 fetches, 0 writes", line)
+        # the checkpoint still moves on (alone), past the skipped event
+        self.assertEqual(self.checkpoint(), self.sim.events.all()[-1]["log_id"])
+        self.assertIn("0 events, 0 fetches", self.incremental())
 
 
 class FullWhenNeeded(FeedBase):
