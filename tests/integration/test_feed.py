@@ -324,32 +324,62 @@ class NoLogsScope(FeedBase):
 
 
 class KillNine(FeedBase):
-    def test_kill_between_writes_and_checkpoint_loses_nothing(self):
-        self.start()
-        self.edit_users(lambda us: [dict(u, family_name="Killed-%s" % u["user_id"][-4:])
-                                    if u["user_id"].startswith("auth0|") else u for u in us])
-        self.reload()
-        self.sim.faults.add([{"path_prefix": "/api/v2/users/", "delay": 0.05}])
-        self.s.config_set("olcAuth0RefreshNow", "TRUE")
-        deadline = time.time() + 30
-        while "/api/v2/users/" not in json.dumps(self.sim.stats.snapshot()["requests"]) and \
-                time.time() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)
+    def stored(self):
+        """(checkpoint, {user_id: sn}) as the database holds them, read
+        offline with slapcat (no refresh can run meanwhile)."""
+        import subprocess
+        out = subprocess.run(["slapcat", "-f", self.s.tool_conf(), "-b", SUFFIX,
+                              "-o", "ldif-wrap=no"], check=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL).stdout.decode()
+        checkpoint, sns = None, {}
+        for block in out.split("\n\n"):
+            attrs = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+            if "auth0LogCheckpoint" in attrs:
+                checkpoint = attrs["auth0LogCheckpoint"]
+            if "auth0UserId" in attrs:
+                sns[attrs["auth0UserId"]] = attrs.get("sn")
+        return checkpoint, sns
+
+    def kill(self):
         os.kill(self.s.proc.pid, signal.SIGKILL)
         self.s.proc.wait()
         self.s.logf.close()
         self.s.proc = None
-        self.sim.faults.clear()
-        self.s.start()
-        n = len(self.s.refreshes())
-        self.s.wait_refresh(n + 1, 120)
-        want = {u["user_id"]: u.get("family_name") for u in self.users()}
-        got = self.s.people(["sn"])
-        for uid, (dn, a) in got.items():
-            if uid.startswith("auth0|") and want.get(uid):
-                self.assertEqual(a["sn"], [want[uid].encode()], uid)
-        self.assertEqual(set(got), set(want))
+
+    def test_kill_between_writes_and_checkpoint_loses_nothing(self):
+        """kill -9 right when the writes start: the changed entries and the
+        checkpoint are stored together or not at all."""
+        self.start()
+        for round_, pause in enumerate((0.0, 0.002, 0.01, 0.05)):
+            tag = "Killed%d" % round_
+            old = self.checkpoint()
+            ids = [u["user_id"] for u in self.users() if u["user_id"].startswith("auth0|")][:30]
+            self.edit_users(lambda us: [dict(u, family_name=tag) if u["user_id"] in ids else u
+                                        for u in us])
+            self.reload()
+            new = self.sim.events.all()[-1]["log_id"]
+            self.sim.stats.reset()
+            self.s.config_set("olcAuth0RefreshNow", "TRUE")
+            deadline = time.time() + 30
+            while self.sim.stats.snapshot()["requests"].get("GET /api/v2/users/{id}", 0) < \
+                    len(ids) and time.time() < deadline:
+                time.sleep(0.001)
+            time.sleep(pause)
+            self.kill()
+            checkpoint, sns = self.stored()
+            changed = [uid for uid in ids if sns.get(uid) == tag]
+            if checkpoint == new:
+                self.assertEqual(len(changed), len(ids), (round_, checkpoint))
+            else:
+                self.assertEqual(checkpoint, old, round_)
+                self.assertEqual(changed, [], (round_, "writes without their checkpoint"))
+            # after the restart (a full refresh) everything is there
+            self.s.start()
+            n = len(self.s.refreshes())
+            self.s.wait_refresh(n + 1, 120)
+            got = self.s.people(["sn"])
+            self.assertTrue(all(got[uid][1]["sn"] == [tag.encode()] for uid in ids), round_)
+            self.assertEqual(self.checkpoint(), new)
         # the feed goes on after the restart's full refresh
         self.edit_users(lambda us: [dict(u, family_name="After") if u["user_id"] == JANE else u
                                     for u in us])
