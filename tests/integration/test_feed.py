@@ -323,6 +323,53 @@ class NoLogsScope(FeedBase):
         self.assertNotIn("auth0: incremental refresh of", self.s.log_text())
 
 
+class Config(FeedBase):
+    def test_bad_values_fail_start(self):
+        for extra, message in (({"auth0-change-feed": "maybe"}, "is not logs or off"),
+                               ({"auth0-full-refresh-interval": "30"},
+                                "is not a number from 60 to 31536000")):
+            with self.subTest(extra=extra):
+                s = Slapd("badfeed", tenant=None)
+                s.directives = {"auth0-snapshot-dir": s.dir}
+                s.directives.update(extra)
+                s.write_conf()
+                try:
+                    rc, out = s.run_expect_failure()
+                    self.assertNotEqual(rc, 0, out)
+                    self.assertIn(message, out)
+                finally:
+                    s.cleanup()
+
+    def test_live_through_cn_config(self):
+        self.start()
+        self.s.config_set("olcAuth0ChangeFeed", "off")
+        self.assertEqual(monitor_attrs(self.s)["auth0MonChangeFeed"], "off")
+        self.edit_users(lambda us: [dict(u, family_name="Off") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        self.sim.stats.reset()
+        self.s.refresh_now(60)
+        self.assertIn("GET /api/v2/users", self.requests()[0])     # a full one
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Off"])
+        with self.assertRaises(ldap.LDAPError):
+            self.s.config_set("olcAuth0FullRefreshInterval", "59")
+        self.s.config_set("olcAuth0FullRefreshInterval", "3600")
+        self.s.config_set("olcAuth0ChangeFeed", "logs")
+        self.s.refresh_now(60)          # a configuration change: a full one first
+        self.edit_users(lambda us: [dict(u, family_name="On") if u["user_id"] == JANE else u
+                                    for u in us])
+        self.reload()
+        self.assertIn("1 events, 1 fetches", self.incremental())
+        c = self.s.config_conn()
+        try:
+            a = c.search_s(self.s.overlay_dn(), ldap.SCOPE_BASE, attrlist=[
+                "olcAuth0ChangeFeed", "olcAuth0FullRefreshInterval"])[0][1]
+        finally:
+            c.unbind_s()
+        self.assertEqual(a["olcAuth0ChangeFeed"], [b"logs"])
+        self.assertEqual(a["olcAuth0FullRefreshInterval"], [b"3600"])
+
+
 class KillNine(FeedBase):
     def stored(self):
         """(checkpoint, {user_id: sn}) as the database holds them, read
