@@ -265,6 +265,84 @@ mark_dirty( struct auth0_patch *pa, struct auth0_model *m,
 	return AUTH0_OK;
 }
 
+static const char *
+wanted_uid( const struct auth0_user *u )
+{
+	return u->us_username ? u->us_username :
+		u->us_email ? u->us_email : u->us_id;
+}
+
+static int
+same_str( const char *a, const char *b )
+{
+	return ( a == NULL && b == NULL ) || ( a && b && strcmp( a, b ) == 0 );
+}
+
+static int
+same_strv( char *const *a, char *const *b )
+{
+	size_t i, n = auth0_strv_len( a );
+
+	if ( n != auth0_strv_len( b ) )
+		return 0;
+	for ( i = 0; i < n; i++ )
+		if ( strcmp( a[i], b[i] ) )
+			return 0;
+	return 1;
+}
+
+/*
+ * The common case: only users already held were re-read, and none of
+ * what uids and memberships derive from changed (the uid they want, the
+ * connection, the IdP groups), no role's members changed and nobody
+ * went.  Then nothing but those users moves: their records are replaced
+ * keeping uid, DN and memberOf, with no rebuild over the whole model.
+ * Returns 1 when it did so, 0 when the general path is needed.
+ */
+static int
+patch_in_place( struct auth0_patch *pa, struct auth0_model *m )
+{
+	struct auth0_model *f = &pa->pa_fetched;
+	size_t i, idx;
+
+	if ( pa->pa_nroles || ( pa->pa_gone && pa->pa_gone[0] ) )
+		return 0;
+	for ( i = 0; i < f->sn_nusers; i++ ) {
+		const struct auth0_user *nu = &f->sn_users[i], *ou;
+		idx = auth0_model_user_index( m, nu->us_id );
+		if ( idx == AUTH0_NOINDEX )
+			return 0;
+		ou = &m->sn_users[idx];
+		if ( strcmp( wanted_uid( ou ), wanted_uid( nu ) ) ||
+				!same_str( ou->us_connection, nu->us_connection ) ||
+				!same_strv( ou->us_idp_groups, nu->us_idp_groups ) )
+			return 0;
+	}
+	pa->pa_dirty = calloc( m->sn_nusers + 1, 1 );
+	if ( pa->pa_dirty == NULL )
+		return -1;
+	for ( i = 0; i < f->sn_nusers; i++ ) {
+		struct auth0_user *nu = &f->sn_users[i], *ou;
+		idx = auth0_model_user_index( m, nu->us_id );
+		ou = &m->sn_users[idx];
+		nu->us_uid = ou->us_uid;
+		nu->us_uid_fallback = ou->us_uid_fallback;
+		nu->us_dn = ou->us_dn;
+		nu->us_memberof = ou->us_memberof;
+		nu->us_nmemberof = ou->us_nmemberof;
+		ou->us_uid = ou->us_dn = NULL;
+		ou->us_memberof = NULL;
+		auth0_user_free( ou );
+		*ou = *nu;
+		memset( nu, 0, sizeof( *nu ) );
+		if ( !pa->pa_dirty[idx] )
+			pa->pa_ndirty++;
+		pa->pa_dirty[idx] = 1;
+	}
+	f->sn_nusers = 0;
+	return 1;
+}
+
 /*
  * Applies pa to m (a flattened model with DNs, as a refresh left it) and
  * rebuilds what derives from it.  fetched: the user_ids re-read (sorted,
@@ -280,6 +358,12 @@ auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
 	size_t i, nbf = m->sn_nusers;
 	int rc = AUTH0_ERR_NOMEM;
 
+	switch ( patch_in_place( pa, m ) ) {
+	case 1:
+		return AUTH0_OK;
+	case -1:
+		return AUTH0_ERR_NOMEM;
+	}
 	for ( i = 0; i < pa->pa_nroles; i++ ) {
 		struct auth0_role *r = find_role( m, pa->pa_roles[i].pr_id );
 		if ( r == NULL ) {

@@ -175,6 +175,34 @@ test_nothing_changed( void **state )
 	auth0_model_free( &m );
 }
 
+static void
+test_in_place( void **state )
+{
+	struct auth0_model m;
+	struct auth0_patch pa;
+	char *fetched[] = { "auth0|b", NULL };
+	const char *dn;
+
+	build( &m );
+	dn = user( &m, "auth0|b" )->us_dn;
+	auth0_patch_init( &pa );
+	/* a profile change that moves nothing: the record is swapped in */
+	add_users( &pa.pa_fetched, "[{\"user_id\":\"auth0|b\",\"username\":"
+		"\"bert\",\"family_name\":\"Blocked\",\"blocked\":true}]" );
+	assert_int_equal( auth0_patch_apply( &pa, &m, fetched, NULL, &mc ),
+		AUTH0_OK );
+	assert_int_equal( pa.pa_ndirty, 1 );
+	assert_true( dirty( &m, &pa, "auth0|b" ) );
+	assert_ptr_equal( user( &m, "auth0|b" )->us_dn, dn );	/* kept */
+	assert_string_equal( user( &m, "auth0|b" )->us_family, "Blocked" );
+	assert_int_equal( user( &m, "auth0|b" )->us_blocked, 1 );
+	assert_int_equal( user( &m, "auth0|b" )->us_nmemberof, 1 );
+	assert_string_equal( user( &m, "auth0|b" )->us_uid, "bert" );
+	assert_null( pa.pa_old_dns );
+	auth0_patch_free( &pa );
+	auth0_model_free( &m );
+}
+
 int
 main( void )
 {
@@ -183,6 +211,7 @@ main( void )
 		cmocka_unit_test( test_role_members ),
 		cmocka_unit_test( test_unknown_role ),
 		cmocka_unit_test( test_nothing_changed ),
+		cmocka_unit_test( test_in_place ),
 	};
 	return cmocka_run_group_tests( tests, NULL, NULL );
 }
