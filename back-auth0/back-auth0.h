@@ -251,6 +251,9 @@ struct auth0_run {
 	int			rn_full;	/* a full refresh */
 	int			rn_partial;	/* only rn_dirty users */
 	unsigned char		*rn_dirty;	/* per model user, or NULL */
+	unsigned char		*rn_cdirty[AUTH0_OU_N];	/* per group, role,
+					 * client: members moved (partial) */
+	unsigned long		rn_ncdirty[AUTH0_OU_N];
 	char			**rn_lookup;	/* stored DNs to index */
 	char			**rn_gone;	/* user_ids confirmed gone, sorted */
 	unsigned long		rn_stored_users;	/* the delete guard's base */

@@ -272,6 +272,12 @@ partial_setup( struct auth0_run *rn, struct auth0_patch *pa, size_t nbefore )
 	qsort( rn->rn_gone, n, sizeof( char * ), cmp_strp );
 	rn->rn_dirty = pa->pa_dirty;
 	pa->pa_dirty = NULL;
+	/* enum auth0_ou and enum auth0_kind number the containers alike */
+	for ( i = AUTH0_OU_GROUP; i < AUTH0_OU_N; i++ ) {
+		rn->rn_cdirty[i] = pa->pa_cdirty[i];
+		rn->rn_ncdirty[i] = pa->pa_ncdirty[i];
+		pa->pa_cdirty[i] = NULL;
+	}
 	rn->rn_partial = 1;
 	rn->rn_stored_users = nbefore;
 }

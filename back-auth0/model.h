@@ -248,6 +248,10 @@ struct auth0_patch {
 	size_t			pa_nroles;
 	unsigned char		*pa_dirty;	/* out: per user of the model */
 	size_t			pa_ndirty;
+	unsigned char		*pa_cdirty[4];	/* out: per group, role and
+						 * client (by auth0_kind):
+						 * its members moved */
+	size_t			pa_ncdirty[4];
 	char			**pa_old_dns;	/* out: DNs before the patch */
 };
 

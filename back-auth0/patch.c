@@ -46,6 +46,8 @@ auth0_patch_free( struct auth0_patch *pa )
 	}
 	free( pa->pa_roles );
 	free( pa->pa_dirty );
+	for ( i = 0; i < 4; i++ )
+		free( pa->pa_cdirty[i] );
 	auth0_strv_free( pa->pa_old_dns );
 	memset( pa, 0, sizeof( *pa ) );
 }
@@ -197,6 +199,34 @@ done:
 	return rc;
 }
 
+/* The containers (groups, roles, clients) a member list names. */
+static int
+cdirty_alloc( struct auth0_patch *pa, const struct auth0_model *m )
+{
+	size_t n[4] = { 0, m->sn_ngroups, m->sn_nroles, m->sn_nclients };
+	int k;
+
+	for ( k = AUTH0_GROUP; k <= AUTH0_CLIENT; k++ )
+		if ( ( pa->pa_cdirty[k] = calloc( n[k] + 1, 1 ) ) == NULL )
+			return AUTH0_ERR_NOMEM;
+	return AUTH0_OK;
+}
+
+static void
+cdirty_mark( struct auth0_patch *pa, const struct auth0_ref *refs, size_t n )
+{
+	size_t i;
+
+	for ( i = 0; i < n; i++ ) {
+		unsigned k = refs[i].rf_kind;
+		if ( k < AUTH0_GROUP || k > AUTH0_CLIENT ||
+				pa->pa_cdirty[k][refs[i].rf_idx] )
+			continue;
+		pa->pa_cdirty[k][refs[i].rf_idx] = 1;
+		pa->pa_ncdirty[k]++;
+	}
+}
+
 static int
 same_memberof( const struct before *b, const struct auth0_user *u )
 {
@@ -232,12 +262,15 @@ mark_dirty( struct auth0_patch *pa, struct auth0_model *m,
 	size_t i, k = 0, nkept;
 
 	pa->pa_dirty = calloc( m->sn_nusers + 1, 1 );
-	if ( pa->pa_dirty == NULL )
+	if ( pa->pa_dirty == NULL || cdirty_alloc( pa, m ) )
 		return AUTH0_ERR_NOMEM;
 	/* ids still in bf sorted (replaced and removed ones last) */
 	qsort( bf, nbf, sizeof( *bf ), cmp_before );
 	for ( nkept = 0; nkept < nbf && bf[nkept].bf_id; nkept++ )
 		;
+	/* what replaced and removed users were members of */
+	for ( i = nkept; i < nbf; i++ )
+		cdirty_mark( pa, bf[i].bf_memberof, bf[i].bf_nmemberof );
 	for ( i = 0; i < m->sn_nusers; i++ ) {
 		struct auth0_user *u = &m->sn_users[i];
 		int c = 1;
@@ -250,12 +283,18 @@ mark_dirty( struct auth0_patch *pa, struct auth0_model *m,
 					cmp_str ) ) ) {
 			pa->pa_dirty[i] = 1;
 			pa->pa_ndirty++;
+			cdirty_mark( pa, u->us_memberof, u->us_nmemberof );
+			if ( k < nkept && c == 0 )
+				cdirty_mark( pa, bf[k].bf_memberof,
+					bf[k].bf_nmemberof );
 			continue;
 		}
 		if ( !same_memberof( &bf[k], u ) || bf[k].bf_dn == NULL ||
 				u->us_dn == NULL || strcmp( bf[k].bf_dn, u->us_dn ) ) {
 			pa->pa_dirty[i] = 1;
 			pa->pa_ndirty++;
+			cdirty_mark( pa, u->us_memberof, u->us_nmemberof );
+			cdirty_mark( pa, bf[k].bf_memberof, bf[k].bf_nmemberof );
 			if ( bf[k].bf_dn && ( u->us_dn == NULL ||
 					strcmp( bf[k].bf_dn, u->us_dn ) ) &&
 					strv_push( &pa->pa_old_dns, bf[k].bf_dn ) )
@@ -318,8 +357,9 @@ patch_in_place( struct auth0_patch *pa, struct auth0_model *m )
 				!same_strv( ou->us_idp_groups, nu->us_idp_groups ) )
 			return 0;
 	}
+	/* no member list moves: no container to compare */
 	pa->pa_dirty = calloc( m->sn_nusers + 1, 1 );
-	if ( pa->pa_dirty == NULL )
+	if ( pa->pa_dirty == NULL || cdirty_alloc( pa, m ) )
 		return -1;
 	for ( i = 0; i < f->sn_nusers; i++ ) {
 		struct auth0_user *nu = &f->sn_users[i], *ou;

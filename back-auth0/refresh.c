@@ -492,7 +492,9 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
-	ch_free( rn->rn_dirty );
+	free( rn->rn_dirty );	/* malloc'd by patch.c */
+	for ( i = 0; i < AUTH0_OU_N; i++ )
+		free( rn->rn_cdirty[i] );	/* malloc'd by patch.c */
 	ber_memvfree( (void **)rn->rn_lookup );
 	ber_memvfree( (void **)rn->rn_gone );
 	ch_free( rn->rn_checkpoint );

@@ -402,8 +402,9 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 		struct auth0_entry pe;
 		int moved;
 
-		/* a change feed run compares only the users that moved */
-		if ( ou == AUTH0_OU_USERS && rn->rn_partial && !rn->rn_dirty[i] ) {
+		/* a change feed run compares only what moved */
+		if ( rn->rn_partial && ( ou == AUTH0_OU_USERS ? !rn->rn_dirty[i] :
+				!rn->rn_cdirty[ou] || !rn->rn_cdirty[ou][i] ) ) {
 			st->st_unchanged++;
 			continue;
 		}
@@ -529,6 +530,10 @@ sync_prepare( struct auth0_run *rn )
 			rn->rn_gid_lo + 1;
 		rn->rn_index[ou].ix_hi = ou == AUTH0_OU_USERS ? rn->rn_uid_hi :
 			rn->rn_gid_hi;
+		/* a change feed run reads no container it does not compare */
+		if ( rn->rn_partial && ou != AUTH0_OU_USERS &&
+				rn->rn_ncdirty[ou] == 0 )
+			continue;
 		if ( ou == AUTH0_OU_USERS && rn->rn_partial ?
 				index_some( rn, attrs_for( rn, ou ) ) :
 				index_load( rn, ou, attrs_for( rn, ou ) ) ) {
@@ -599,7 +604,8 @@ auth0_sync_all( struct auth0_run *rn )
 			continue;
 		}
 		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
-		if ( del[ou] )
+		/* a partial run deletes confirmed users only, no container */
+		if ( del[ou] && ( !rn->rn_partial || ou == AUTH0_OU_USERS ) )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
 	}
 	/* the counters only grow: a lower range leaves the mark as it is */

@@ -129,6 +129,9 @@ test_role_members( void **state )
 	assert_false( dirty( &m, &pa, "auth0|d" ) );
 	assert_int_equal( user( &m, "auth0|a" )->us_nmemberof, 0 );
 	assert_int_equal( user( &m, "auth0|c" )->us_nmemberof, 1 );
+	/* r1's member list moved, r2's did not */
+	assert_int_equal( pa.pa_ncdirty[AUTH0_ROLE], 1 );
+	assert_true( pa.pa_cdirty[AUTH0_ROLE][user( &m, "auth0|c" )->us_memberof[0].rf_idx] );
 	assert_null( pa.pa_old_dns );
 	auth0_patch_free( &pa );
 	auth0_model_free( &m );
@@ -199,6 +202,7 @@ test_in_place( void **state )
 	assert_int_equal( user( &m, "auth0|b" )->us_nmemberof, 1 );
 	assert_string_equal( user( &m, "auth0|b" )->us_uid, "bert" );
 	assert_null( pa.pa_old_dns );
+	assert_int_equal( pa.pa_ncdirty[AUTH0_ROLE], 0 );
 	auth0_patch_free( &pa );
 	auth0_model_free( &m );
 }
