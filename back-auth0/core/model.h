@@ -286,6 +286,42 @@ const char *auth0_model_conn_name( const struct auth0_model *m,
 	const char *id );
 int auth0_orgs_prepare( struct auth0_model *m, auth0_fold_fn *fold );
 
+int auth0_model_append_user( struct auth0_model *m,
+	const struct auth0_user *u );
+
+/* patch.c: the change feed's patch of a kept model */
+struct auth0_mapconf;	/* map.h */
+
+struct auth0_patch_role {
+	char	*pr_id;
+	char	**pr_users;	/* user_ids, NULL-terminated */
+};
+
+struct auth0_patch {
+	struct auth0_model	pa_fetched;	/* users re-read (selected) */
+	char			**pa_gone;	/* user_ids gone */
+	struct auth0_patch_role	*pa_roles;
+	size_t			pa_nroles;
+	unsigned char		*pa_dirty;	/* out: per user of the model */
+	size_t			pa_ndirty;
+	unsigned char		*pa_cdirty[AUTH0_ORGROLE + 1];	/* out: per
+					 * group, role, client, organization
+					 * and organization role (by
+					 * auth0_kind): its members moved */
+	size_t			pa_ncdirty[AUTH0_ORGROLE + 1];
+	char			**pa_old_dns;	/* out: DNs before the patch */
+};
+
+void auth0_patch_init( struct auth0_patch *pa );
+void auth0_patch_free( struct auth0_patch *pa );
+int auth0_patch_gone( struct auth0_patch *pa, const char *id );
+int auth0_patch_role( struct auth0_patch *pa, const char *id,
+	char **members );
+int auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
+	char **fetched, auth0_fold_fn *fold,
+	const struct auth0_mapconf *mc );
+size_t auth0_model_user_bytes( const struct auth0_model *m );
+
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );
 

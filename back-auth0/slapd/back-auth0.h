@@ -34,6 +34,10 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_MAX_IP	20
 #define AUTH0_DEFAULT_BIND_WINDOW	300
 #define AUTH0_DEFAULT_BIND_POOL		8
+/* the change feed (#15) */
+#define AUTH0_DEFAULT_FEED_REFRESH	60	/* seconds, feed on */
+#define AUTH0_DEFAULT_FULL_REFRESH	86400	/* seconds */
+#define AUTH0_FEED_MAX_EVENTS		1000	/* per incremental refresh */
 
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
@@ -69,6 +73,16 @@ struct auth0_stats {
 	unsigned long	st_unchanged;
 	unsigned long	st_errors;	/* entries that failed to apply */
 	int		st_skipped;	/* its source failed: left alone */
+};
+
+/* Resources cn=Monitor reports on one by one (feed.c). */
+enum auth0_feed_res {
+	AUTH0_FEED_RES_USERS = 0,
+	AUTH0_FEED_RES_ROLES,
+	AUTH0_FEED_RES_CLIENTS,
+	AUTH0_FEED_RES_AUTHZ,
+	AUTH0_FEED_RES_LOGS,
+	AUTH0_FEED_RES_N
 };
 
 /* One per overlay instance (per database). */
@@ -158,6 +172,24 @@ struct auth0_info {
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
 	struct auth0_api_stats	ai_api_total;
+
+	/* the change feed (feed.c; #15): configuration, under ai_mutex */
+	int			ai_change_feed;	/* auth0-change-feed logs */
+	int			ai_refresh_set;	/* interval set by the admin */
+	long			ai_full_interval;	/* seconds */
+	int			ai_feed_want_full;	/* full-refresh-now */
+	int			ai_feed_noscope;	/* read:logs refused */
+	int			ai_feed_again;	/* more events: run again now */
+	/* state: the model and checkpoint belong to the refresh task; the
+	 * copies for cn=Monitor are under ai_mutex */
+	struct auth0_model	*ai_feed_model;	/* of the last clean run */
+	char			*ai_feed_checkpoint;	/* what it applied */
+	time_t			ai_last_full;	/* last clean full refresh */
+	char			ai_mon_checkpoint[72];
+	long			ai_mon_lag;	/* seconds, -1: none yet */
+	unsigned long		ai_mon_model_bytes;	/* the kept users */
+	time_t			ai_res_success[AUTH0_FEED_RES_N];
+	char			ai_res_error[AUTH0_FEED_RES_N][AUTH0_ERRLEN];
 };
 
 /* The imported subtrees, below the suffix. */
@@ -221,7 +253,29 @@ struct auth0_run {
 	char			rn_err[AUTH0_ERRLEN];
 	char			rn_res_err[AUTH0_ERRLEN];	/* a resource
 					 * failed, its stored data kept */
+	/* the change feed (feed.c) */
+	int			rn_full;	/* a full refresh */
+	int			rn_partial;	/* only rn_dirty users */
+	unsigned char		*rn_dirty;	/* per model user, or NULL */
+	unsigned char		*rn_cdirty[AUTH0_OU_N];	/* per group, role,
+					 * client, organization (role):
+					 * members moved (partial) */
+	unsigned long		rn_ncdirty[AUTH0_OU_N];
+	char			**rn_lookup;	/* stored DNs to index */
+	char			**rn_gone;	/* user_ids confirmed gone, sorted */
+	unsigned long		rn_stored_users;	/* the delete guard's base */
+	char			*rn_checkpoint;	/* written with the last batch */
+	char			*rn_head;	/* a full run's starting log_id */
+	unsigned long		rn_events, rn_fetches;
+	int			rn_feed_more;	/* more events are waiting */
+	int			rn_resched;	/* the interval changed */
+	long			rn_lag;		/* seconds, newest event */
 };
+
+/* What auth0_feed_run leaves for the refresh to do. */
+#define AUTH0_FEED_FULL		0
+#define AUTH0_FEED_PARTIAL	1
+#define AUTH0_FEED_DONE		2
 
 #include "proto-auth0.h"
 

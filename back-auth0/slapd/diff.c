@@ -8,7 +8,9 @@
  * no longer has.  A container whose source failed is left alone; users
  * are only deleted when every user record was read and within
  * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries and
- * new ones come from counters on ou=people and ou=groups.
+ * new ones come from counters on ou=people and ou=groups.  A change feed
+ * run (rn_partial, slapd/feed.c) compares only the users and containers
+ * whose data moved and deletes only the users Auth0 said are gone.
  * Runs in the refresh task's thread only.
  */
 #include "portable.h"
@@ -187,6 +189,46 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	if ( rs.sr_err == LDAP_NO_SUCH_OBJECT )
 		return 0;
 	return ( rc || rs.sr_err || ic.ic_ix->ix_err ) ? -1 : 0;
+}
+
+static struct auth0_stored *index_find( struct auth0_index *ix,
+	const char *id );
+
+/*
+ * A partial (change feed) run reads only the stored users it may touch:
+ * the entries at the DNs in rn_lookup (old and new DNs of dirty users).
+ */
+static int
+index_some( struct auth0_run *rn, const char *const *attrs )
+{
+	struct index_ctx ic = { &rn->rn_index[AUTH0_OU_USERS], NULL, NULL,
+		attrs, rn->rn_vc, rn };
+	Operation *op = rn->rn_op;
+	struct berval dn, ndn;
+	const char *text;
+	Entry *e;
+	char **p;
+
+	if ( slap_str2ad( "auth0UserId", &ic.ic_key, &text ) ||
+			slap_str2ad( "uidNumber", &ic.ic_number, &text ) )
+		return -1;
+	for ( p = rn->rn_lookup; p && *p; p++ ) {
+		ber_str2bv( *p, 0, 0, &dn );
+		if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) )
+			continue;
+		e = NULL;
+		if ( be_entry_get_rw( op, &ndn, NULL, NULL, 0, &e ) ==
+				LDAP_SUCCESS && e ) {
+			/* an old DN may be another dirty user's new one */
+			Attribute *a = attr_find( e->e_attrs, ic.ic_key );
+			if ( a && a->a_numvals &&
+					index_find( ic.ic_ix, a->a_vals[0].bv_val ) == NULL )
+				index_entry( &ic, e );
+			be_entry_release_r( op, e );
+		}
+		ch_free( ndn.bv_val );
+	}
+	return ic.ic_ix->ix_err ? -1 : 0;
 }
 
 static struct auth0_stored *
@@ -383,11 +425,19 @@ sync_objects( struct auth0_run *rn, struct auth0_writer *ap,
 	st->st_objects = n;
 	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
 		const char *key = object_id( rn, ou, i );
-		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
-		long number = number_for( rn, ou, i, sd );
+		struct auth0_stored *sd;
+		long number;
 		struct auth0_entry pe;
 		int moved;
 
+		/* a change feed run compares only what moved */
+		if ( rn->rn_partial && ( ou == AUTH0_OU_USERS ? !rn->rn_dirty[i] :
+				!rn->rn_cdirty[ou] || !rn->rn_cdirty[ou][i] ) ) {
+			st->st_unchanged++;
+			continue;
+		}
+		sd = index_find( &rn->rn_index[ou], key );
+		number = number_for( rn, ou, i, sd );
 		if ( sd )
 			sd->sd_seen = 1;
 		if ( number < 0 ) {
@@ -423,7 +473,14 @@ struct delete_ctx {
 	struct auth0_writer	*dc_ap;
 	struct auth0_stats	*dc_st;
 	struct auth0_bindcache	*dc_cache;	/* users only */
+	char			**dc_gone;	/* partial run: only these */
 };
+
+static int
+cmp_id( const void *a, const void *b )
+{
+	return strcmp( *(char *const *)a, *(char *const *)b );
+}
 
 static void
 delete_action( const void *node, VISIT which, void *arg )
@@ -432,6 +489,10 @@ delete_action( const void *node, VISIT which, void *arg )
 	struct delete_ctx *dc = arg;
 
 	if ( ( which != postorder && which != leaf ) || sd->sd_seen )
+		return;
+	/* a change feed run deletes only users Auth0 said are gone */
+	if ( dc->dc_gone && !bsearch( &sd->sd_id, dc->dc_gone,
+			auth0_strv_len( dc->dc_gone ), sizeof( char * ), cmp_id ) )
 		return;
 	auth0_write_delete( dc->dc_ap, &sd->sd_ndn );
 	dc->dc_st->st_dels++;
@@ -456,7 +517,8 @@ count_gone( struct auth0_run *rn, enum auth0_ou ou )
 static int
 delete_guard( struct auth0_run *rn, unsigned long ndel )
 {
-	unsigned long stored = rn->rn_index[AUTH0_OU_USERS].ix_count;
+	unsigned long stored = rn->rn_partial ? rn->rn_stored_users :
+		rn->rn_index[AUTH0_OU_USERS].ix_count;
 	unsigned long limit = rn->rn_max_delete;
 
 	if ( ndel == 0 || rn->rn_force )
@@ -499,7 +561,13 @@ sync_prepare( struct auth0_run *rn )
 			rn->rn_gid_lo + 1;
 		rn->rn_index[ou].ix_hi = ou == AUTH0_OU_USERS ? rn->rn_uid_hi :
 			rn->rn_gid_hi;
-		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
+		/* a change feed run reads no container it does not compare */
+		if ( rn->rn_partial && ou != AUTH0_OU_USERS &&
+				rn->rn_ncdirty[ou] == 0 )
+			continue;
+		if ( ou == AUTH0_OU_USERS && rn->rn_partial ?
+				index_some( rn, attrs_for( rn, ou ) ) :
+				index_load( rn, ou, attrs_for( rn, ou ) ) ) {
 			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
 				"the stored entries under ou=%s", ous[ou].os_ou );
 			return -1;
@@ -560,7 +628,8 @@ auth0_diff_run( struct auth0_run *rn )
 	auth0_write_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
-			rn->rn_ai->ai_bindcache : NULL };
+			rn->rn_ai->ai_bindcache : NULL, ou == AUTH0_OU_USERS &&
+			rn->rn_partial ? rn->rn_gone : NULL };
 		if ( rn->rn_model.sn_failed & ous[ou].os_needs ) {
 			rn->rn_st[ou].st_skipped = 1;
 			continue;
@@ -568,12 +637,14 @@ auth0_diff_run( struct auth0_run *rn )
 		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
 		if ( ou == AUTH0_OU_GROUP )
 			auth0_holdback_keep_native( rn );
-		/* an organization goes after the role entries below it */
-		if ( del[ou] && ou != AUTH0_OU_ORG )
+		/* an organization goes after the role entries below it; a
+		 * partial run deletes confirmed users only, no container */
+		if ( del[ou] && ou != AUTH0_OU_ORG && ( !rn->rn_partial ||
+				ou == AUTH0_OU_USERS ) )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
 	}
-	if ( del[AUTH0_OU_ORG] && !rn->rn_st[AUTH0_OU_ORG].st_skipped &&
-			!slapd_shutdown ) {
+	if ( del[AUTH0_OU_ORG] && !rn->rn_partial &&
+			!rn->rn_st[AUTH0_OU_ORG].st_skipped && !slapd_shutdown ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[AUTH0_OU_ORG], NULL };
 		twalk_r( rn->rn_index[AUTH0_OU_ORG].ix_root, delete_action, &dc );
 	}
@@ -588,6 +659,10 @@ auth0_diff_run( struct auth0_run *rn )
 		auth0_tree_set_counter( ap, dn, "auth0GidNumberNext",
 			rn->rn_next_gid );
 	}
+	/* the change feed's checkpoint goes with the last batch */
+	if ( rn->rn_checkpoint )
+		auth0_tree_set_checkpoint( ap, rn->rn_mc.mc_suffix,
+			rn->rn_checkpoint );
 	errors = auth0_write_end( ap, !slapd_shutdown );
 	return errors;
 }

@@ -117,6 +117,49 @@ MON_ULONG( v_bind_thr, __atomic_load_n( &ai->ai_bind_throttled,
 MON_ULONG( v_bind_stale, __atomic_load_n( &ai->ai_bind_stale_hits,
 	__ATOMIC_RELAXED ) )
 
+/* the change feed (#15) */
+static void
+v_last_full( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_time( ai->ai_last_full, buf, len );
+}
+
+static void
+v_checkpoint( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", ai->ai_mon_checkpoint[0] ?
+		ai->ai_mon_checkpoint : "none" );
+}
+
+static void
+v_lag( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%ld", ai->ai_mon_lag );
+}
+
+static void
+v_feed( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", !ai->ai_change_feed ? "off" :
+		ai->ai_feed_noscope ? "off (read:logs scope missing)" :
+		auth0_feed_wanted( ai ) ? "logs" : "off (not the API source)" );
+}
+
+MON_ULONG( v_model_bytes, ai->ai_mon_model_bytes )
+
+#define MON_RES( ok, err, r ) \
+static void ok( struct auth0_info *ai, char *buf, size_t len ) \
+{ v_time( ai->ai_res_success[r], buf, len ); } \
+static void err( struct auth0_info *ai, char *buf, size_t len ) \
+{ snprintf( buf, len, "%s", ai->ai_res_error[r][0] ? \
+	ai->ai_res_error[r] : "none" ); }
+
+MON_RES( v_users_ok, v_users_err, AUTH0_FEED_RES_USERS )
+MON_RES( v_roles_ok, v_roles_err, AUTH0_FEED_RES_ROLES )
+MON_RES( v_clients_ok, v_clients_err, AUTH0_FEED_RES_CLIENTS )
+MON_RES( v_authz_ok, v_authz_err, AUTH0_FEED_RES_AUTHZ )
+MON_RES( v_logs_ok, v_logs_err, AUTH0_FEED_RES_LOGS )
+
 #define INT_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
 	desc "' EQUALITY integerMatch ORDERING integerOrderingMatch " \
 	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE " \
@@ -193,6 +236,37 @@ static struct monattr {
 	/* 40 on: clear of what other work adds after 26 */
 	{ INT_AT( "30", "auth0MonOrganizations", "Organizations in the last "
 		"refresh" ), v_orgs },
+	/* the change feed (#15) */
+	{ TIME_AT( "40", "auth0MonLastFullRefresh", "End of the last clean "
+		"full refresh" ), v_last_full },
+	{ STR_AT( "41", "auth0MonLogCheckpoint", "Newest log_id the change "
+		"feed applied" ), v_checkpoint },
+	{ INT_AT( "42", "auth0MonChangeLag", "Seconds from the newest applied "
+		"event to its application (-1: none yet)" ), v_lag },
+	{ STR_AT( "43", "auth0MonChangeFeed", "logs, or off and why" ),
+		v_feed },
+	{ TIME_AT( "44", "auth0MonUsersLastSuccess", "Users last read" ),
+		v_users_ok },
+	{ STR_AT( "45", "auth0MonUsersLastError", "Last error reading users" ),
+		v_users_err },
+	{ TIME_AT( "46", "auth0MonRolesLastSuccess", "Roles last read" ),
+		v_roles_ok },
+	{ STR_AT( "47", "auth0MonRolesLastError", "Last error reading roles" ),
+		v_roles_err },
+	{ TIME_AT( "48", "auth0MonClientsLastSuccess", "Applications last "
+		"read" ), v_clients_ok },
+	{ STR_AT( "49", "auth0MonClientsLastError", "Last error reading "
+		"applications" ), v_clients_err },
+	{ TIME_AT( "50", "auth0MonAuthzLastSuccess", "Authorization "
+		"Extension last read" ), v_authz_ok },
+	{ STR_AT( "51", "auth0MonAuthzLastError", "Last error reading the "
+		"Authorization Extension" ), v_authz_err },
+	{ TIME_AT( "52", "auth0MonLogsLastSuccess", "Tenant log last read" ),
+		v_logs_ok },
+	{ STR_AT( "53", "auth0MonLogsLastError", "Last error reading the "
+		"tenant log" ), v_logs_err },
+	{ INT_AT( "54", "auth0MonFeedModelBytes", "Memory the change feed "
+		"keeps for the users between refreshes" ), v_model_bytes },
 	{ NULL }
 };
 

@@ -48,6 +48,8 @@ int auth0_tree_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
 	const char *attr, unsigned long val );
+int auth0_tree_set_checkpoint( struct auth0_writer *ap, const char *suffix,
+	const char *checkpoint );
 
 /* valcache.c */
 struct auth0_valcache *auth0_valcache_new( void );
@@ -60,6 +62,18 @@ void auth0_valcache_seed_dn( struct auth0_valcache *vc, const char *value,
 	struct berval *norm );
 int auth0_valcache_dn( struct auth0_valcache *vc, AttributeDescription *ad,
 	struct berval *value, struct berval *norm );
+
+/* feed.c (the change feed) */
+int auth0_feed_run( struct auth0_run *rn, char **conns );
+void auth0_feed_finish( struct auth0_run *rn, int clean );
+void auth0_feed_close( struct auth0_info *ai );
+
+/* feedmode.c */
+int auth0_feed_wanted( struct auth0_info *ai );
+void auth0_feed_interval( struct auth0_info *ai );
+
+/* fold.c */
+char *auth0_fold_uid( const char *s );
 
 /* monitor.c */
 int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );
@@ -81,6 +95,7 @@ void auth0_intop_init( struct auth0_info *ai, Connection *conn,
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
+struct auth0_api *auth0_source_api( struct auth0_run *rn );
 
 /* diff.c */
 int auth0_diff_run( struct auth0_run *rn );

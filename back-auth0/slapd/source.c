@@ -180,6 +180,20 @@ progress( void *arg, const char *what, unsigned long done,
 		(const char *)arg, what, done, total );
 }
 
+/* The API session for this run (the change feed), or NULL (rn_err). */
+struct auth0_api *
+auth0_source_api( struct auth0_run *rn )
+{
+	struct auth0_session *se = session_get( rn->rn_ai, rn->rn_err );
+
+	if ( se == NULL ) {
+		/* the full refresh that follows reports it */
+		rn->rn_err[0] = '\0';
+		return NULL;
+	}
+	return &se->se_api;
+}
+
 /* Reads the tenant from the APIs into rn's model. */
 static int
 fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
@@ -199,13 +213,15 @@ fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
 	se->se_api.ap_progress = progress;
 	se->se_api.ap_progress_arg = (void *)rn->rn_mc.mc_suffix;
 	rc = auth0_api_fetch( &se->se_api, sel, &rn->rn_model, rn->rn_err );
-	rn->rn_api.as_requests = se->se_api.ap_stats.as_requests -
+	/* added: the change feed may have counted its requests already */
+	rn->rn_api.as_requests += se->se_api.ap_stats.as_requests -
 		before.as_requests;
-	rn->rn_api.as_429 = se->se_api.ap_stats.as_429 - before.as_429;
-	rn->rn_api.as_retries = se->se_api.ap_stats.as_retries -
+	rn->rn_api.as_429 += se->se_api.ap_stats.as_429 - before.as_429;
+	rn->rn_api.as_retries += se->se_api.ap_stats.as_retries -
 		before.as_retries;
-	rn->rn_api.as_tokens = se->se_api.ap_stats.as_tokens - before.as_tokens;
-	rn->rn_api.as_exports = se->se_api.ap_stats.as_exports -
+	rn->rn_api.as_tokens += se->se_api.ap_stats.as_tokens -
+		before.as_tokens;
+	rn->rn_api.as_exports += se->se_api.ap_stats.as_exports -
 		before.as_exports;
 	/*
 	 * a resource that failed is flagged and kept, its error goes to
