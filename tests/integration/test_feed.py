@@ -301,6 +301,64 @@ class FullWhenNeeded(FeedBase):
         self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Stormy"])
 
 
+class NativeResources(FeedBase):
+    """Native groups and organizations (#16): the log says only that one
+    changed (a Management API write on /api/v2/groups or /organizations),
+    so the feed refetches them with a full refresh, and goes on after it."""
+    WORKFORCE = "grp_4Bq7nWz2XkT9mRv1Lp"
+    GLOBEX = "org_Gx7Lk2Mn8Pq4Rs6T"
+
+    def full_after_edit(self, name, change, reason, attr, key):
+        self.start()
+        jane = self.person(JANE, ["memberOf"])
+        self.assertNotIn(JANE, [m.get("id") or m.get("user_id") for m in self.members(name)])
+        self.edit_json(name + ".json", change)
+        self.assertEqual(self.reload(), 1)
+        self.sim.stats.reset()
+        n = self.s.log_text().count("the change feed asks for a full refresh: " + reason)
+        self.s.refresh_now(60)
+        self.assertEqual(self.s.log_text().count(
+            "the change feed asks for a full refresh: " + reason), n + 1)
+        reqs, _ = self.requests()
+        self.assertIn("GET /api/v2/" + name, reqs)
+        self.assertIn("GET /api/v2/users", reqs)       # the whole tenant again
+        dn = [d for d, a in self.s.search(SUFFIX, "(%s=%s)" % (attr, key), ["uniqueMember"])][0]
+        members = self.s.search(dn, "(objectClass=*)", ["uniqueMember"], ldap.SCOPE_BASE)[0][1]
+        self.assertIn(jane[0].lower(), [v.decode().lower() for v in members["uniqueMember"]])
+        self.assertIn(dn.lower(), [v.decode().lower() for v in
+                                   self.person(JANE, ["memberOf"])[1]["memberOf"]])
+        # the feed goes on from the full refresh's head
+        self.edit_users(lambda us: [dict(u, family_name="After-Native")
+                                    if u["user_id"] == JANE else u for u in us])
+        self.reload()
+        self.assertIn("1 events, 1 fetches", self.incremental())
+        self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"After-Native"])
+
+    def members(self, name):
+        with open(os.path.join(self.tdir, name + ".json"), encoding="utf-8") as f:
+            items = json.load(f)
+        key = self.WORKFORCE if name == "groups" else self.GLOBEX
+        return [i for i in items if i["id"] == key][0]["members"]
+
+    def test_native_group_member_added(self):
+        def change(groups):
+            for g in groups:
+                if g["id"] == self.WORKFORCE:
+                    g["members"].append({"id": JANE, "member_type": "user"})
+            return groups
+        self.full_after_edit("groups", change, "groups changed", "auth0GroupId",
+                             self.WORKFORCE)
+
+    def test_organization_member_added(self):
+        def change(orgs):
+            for o in orgs:
+                if o["id"] == self.GLOBEX:
+                    o["members"].append({"user_id": JANE, "roles": []})
+            return orgs
+        self.full_after_edit("organizations", change, "organizations changed",
+                             "auth0OrganizationId", self.GLOBEX)
+
+
 class NoLogsScope(FeedBase):
     def prepare_tenant(self):
         scopes = ["read:users", "read:roles", "read:clients", "read:connections"]
