@@ -25,6 +25,7 @@ struct auth0_write {
 	Entry		*wr_entry;	/* add */
 	Modifications	*wr_mods;	/* modify */
 	struct berval	wr_newrdn, wr_nnewrdn;	/* modrdn */
+	int		*wr_status;	/* gets the result, when set */
 };
 
 /* The writes of one transaction. */
@@ -216,6 +217,9 @@ write_exec( Operation *op, struct auth0_write *w )
 		break;
 	}
 	op->o_callback = NULL;
+	/* the last run counts: a replay overwrites a rolled-back success */
+	if ( w->wr_status )
+		*w->wr_status = rs.sr_err;
 	if ( rs.sr_err != LDAP_SUCCESS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s of \"%s\" failed: %s (%d)%s%s\n",
 			w->wr_type == LDAP_REQ_ADD ? "add" :
@@ -693,6 +697,59 @@ queue_rename( struct auth0_apply *ap, struct berval *ndn,
 }
 
 /*
+ * The modifications turning the stored entry at ndn into want.  With key
+ * set, the entry must carry id in attribute key: a modify never lands on
+ * another object's entry.  0 with *modsp NULL: nothing to change.
+ */
+static int
+mods_at( struct auth0_apply *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id, Modifications **modsp )
+{
+	Operation *op = ap->ap_op;
+	AttributeDescription *kad = NULL;
+	Entry *e = NULL;
+	Attribute *a;
+	int rc = 0;
+
+	*modsp = NULL;
+	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
+			e == NULL ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
+			"it\n", ndn->bv_val );
+		return -1;
+	}
+	if ( key && ( kad = find_ad( ap->ap_vc, key, want->en_dn ) ) ) {
+		a = attr_find( e->e_attrs, kad );
+		if ( a == NULL || a->a_numvals != 1 ||
+				strcmp( a->a_vals[0].bv_val, id ) != 0 ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" is not the entry "
+				"of %s; not updated\n", ndn->bv_val, id );
+			rc = -1;
+		}
+	}
+	if ( rc == 0 )
+		*modsp = mods_for( ap->ap_vc, e, want, managed );
+	be_entry_release_r( op, e );
+	return rc;
+}
+
+/* Queues the modify of the entry at ndn by mods (taken). */
+static void
+queue_modify( struct auth0_apply *ap, struct berval *ndn,
+	Modifications *mods )
+{
+	struct auth0_write *w = queue_next( ap );
+
+	w->wr_type = LDAP_REQ_MODIFY;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	w->wr_mods = mods;
+	for ( ; mods; mods = mods->sml_next )
+		ap->ap_fill.ba_nvals += mods->sml_numvals;
+}
+
+/*
  * Queues what turns the stored entry at ndn into want: a rename first when
  * rename is set (want has another DN), then a modify of the attributes in
  * managed that differ.  Returns 1 when something was queued, 0 when the
@@ -703,21 +760,13 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename )
 {
-	Operation *op = ap->ap_op;
-	Entry *e = NULL;
 	Modifications *mods;
-	struct auth0_write *w;
-	struct berval dn;
+	struct berval dn, pdn, nndn;
 
-	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
-			e == NULL ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
-			"it\n", ndn->bv_val );
+	if ( mods_at( ap, ndn, want, managed, NULL, NULL, &mods ) != 0 ) {
 		ap->ap_perrors++;
 		return -1;
 	}
-	mods = mods_for( ap->ap_vc, e, want, managed );
-	be_entry_release_r( op, e );
 	if ( rename && queue_rename( ap, ndn, want ) != 0 ) {
 		slap_mods_free( mods, 1 );
 		ap->ap_perrors++;
@@ -726,17 +775,63 @@ auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 	if ( mods == NULL )
 		return rename;
 	ber_str2bv( want->en_dn, 0, 0, &dn );
-	w = queue_next( ap );
-	w->wr_type = LDAP_REQ_MODIFY;
-	if ( dnPrettyNormal( NULL, &dn, &w->wr_dn, &w->wr_ndn, NULL ) !=
-			LDAP_SUCCESS ) {
-		ber_dupbv( &w->wr_dn, ndn );
-		ber_dupbv( &w->wr_ndn, ndn );
+	if ( dnPrettyNormal( NULL, &dn, &pdn, &nndn, NULL ) != LDAP_SUCCESS ) {
+		queue_modify( ap, ndn, mods );
+		return 1;
 	}
-	w->wr_mods = mods;
-	for ( ; mods; mods = mods->sml_next )
-		ap->ap_fill.ba_nvals += mods->sml_numvals;
+	queue_modify( ap, &nndn, mods );
+	ch_free( pdn.bv_val );
+	ch_free( nndn.bv_val );
 	return 1;
+}
+
+/*
+ * Queues the modify turning the entry of object id (attribute key) at ndn
+ * into want.  Returns 1 when queued, 0 when nothing differs, -1 on error
+ * (also when the entry at ndn is another object's).
+ */
+int
+auth0_apply_modify( struct auth0_apply *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id )
+{
+	Modifications *mods;
+
+	if ( mods_at( ap, ndn, want, managed, key, id, &mods ) != 0 ) {
+		ap->ap_perrors++;
+		return -1;
+	}
+	if ( mods == NULL )
+		return 0;
+	queue_modify( ap, ndn, mods );
+	return 1;
+}
+
+/*
+ * Queues the rename of the entry at ndn to newrdn (same parent); *status
+ * gets the result once written (see auth0_apply_barrier).
+ */
+int
+auth0_apply_rename( struct auth0_apply *ap, struct berval *ndn,
+	struct berval *newrdn, struct berval *nnewrdn, int *status )
+{
+	struct auth0_write *w = queue_next( ap );
+
+	w->wr_type = LDAP_REQ_MODRDN;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	ber_dupbv( &w->wr_newrdn, newrdn );
+	ber_dupbv( &w->wr_nnewrdn, nnewrdn );
+	w->wr_status = status;
+	return 0;
+}
+
+/* Writes everything queued so far and waits: statuses are then set. */
+void
+auth0_apply_barrier( struct auth0_apply *ap )
+{
+	apply_flush( ap );
+	writer_wait( ap );
 }
 
 int

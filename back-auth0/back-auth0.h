@@ -179,6 +179,17 @@ struct auth0_index {
 	int		ix_err;
 };
 
+/* A stored entry that changes in this refresh (plan.c). */
+struct auth0_plan_item {
+	int			pi_ou;		/* enum auth0_ou */
+	size_t			pi_idx;		/* the object in the model */
+	struct auth0_stored	*pi_sd;
+	struct berval		pi_ndn;		/* where it ends up */
+	struct berval		pi_rdn, pi_nrdn;	/* new RDN, if renamed */
+	int			pi_rename;
+	int			pi_status;	/* of the rename, once written */
+};
+
 /* One refresh in progress: refresh.c drives it, sync.c writes it. */
 /* Parts of a refresh, timed for the log: read, model, stored, write. */
 #define AUTH0_PHASES	4

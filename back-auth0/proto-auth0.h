@@ -38,6 +38,12 @@ int auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename );
 int auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn );
+int auth0_apply_modify( struct auth0_apply *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id );
+int auth0_apply_rename( struct auth0_apply *ap, struct berval *ndn,
+	struct berval *newrdn, struct berval *nnewrdn, int *status );
+void auth0_apply_barrier( struct auth0_apply *ap );
 int auth0_apply_end( struct auth0_apply *ap, int commit );
 int auth0_apply_containers( struct auth0_info *ai, Operation *op );
 int auth0_apply_get_counter( Operation *op, const char *dn,
@@ -77,6 +83,18 @@ void auth0_refresh_op( struct auth0_info *ai, Connection *conn,
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
+
+/* plan.c */
+struct auth0_plan;
+struct auth0_plan_item;
+struct auth0_plan *auth0_plan_new( void );
+void auth0_plan_free( struct auth0_plan *pl );
+struct auth0_plan_item *auth0_plan_add( struct auth0_plan *pl, int ou,
+	size_t idx, struct auth0_stored *sd );
+int auth0_plan_set_rename( struct auth0_plan_item *pi, const char *dn );
+void auth0_plan_renames( struct auth0_plan *pl, struct auth0_apply *ap );
+size_t auth0_plan_count( struct auth0_plan *pl );
+struct auth0_plan_item *auth0_plan_get( struct auth0_plan *pl, size_t i );
 
 /* sync.c */
 int auth0_sync_all( struct auth0_run *rn );

@@ -2,12 +2,15 @@
 /*
  * For each container (ou=people, groups, roles, applications): index what
  * is stored by its Auth0 id with a fingerprint of the managed attributes,
- * map every object of the model, and queue an add, a rename and/or a
- * modify only where the fingerprint differs; then delete what the source
- * no longer has.  A container whose source failed is left alone; users
- * are only deleted when every user record was read and within
- * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries and
- * new ones come from counters on ou=people and ou=groups.
+ * map every object of the model and record in the plan (plan.c) each
+ * stored entry whose fingerprint or DN differs.  Only then is anything
+ * written, in the order of DESIGN.md 8.1: deletes of what the source no
+ * longer has, the renames (plan.c), adds, and the modifies of entries
+ * whose rename succeeded.  A container whose source failed is left alone;
+ * users are only deleted when every user record was read and within
+ * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries
+ * (they follow the Auth0 id through renames) and new ones come from
+ * counters on ou=people and ou=groups.
  * Runs in the refresh task's thread only.
  */
 #include "portable.h"
@@ -233,6 +236,8 @@ load_counter( struct auth0_run *rn, enum auth0_ou ou, const char *attr,
 		*next = max_in_range + 1;
 }
 
+static const char *const *attrs_for( struct auth0_run *rn, enum auth0_ou ou );
+
 /* Maps object idx of container ou into pe. */
 static int
 map_one( struct auth0_run *rn, enum auth0_ou ou, size_t idx, long number,
@@ -306,25 +311,20 @@ number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 }
 
 /*
- * Queues what the stored entry sd (or its absence) needs to become pe.
- * Returns 1 when the entry moves to another DN.
+ * Compares the stored entry sd with pe, its object mapped, and records a
+ * change in the plan.  Returns 1 when the entry moves to another DN.
  */
 static int
-sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
-	struct auth0_stats *st, struct auth0_stored *sd,
-	struct auth0_entry *pe, const char *key, const char *const *attrs )
+diff_entry( struct auth0_run *rn, struct auth0_plan *pl, enum auth0_ou ou,
+	size_t idx, struct auth0_stored *sd, struct auth0_entry *pe,
+	const char *const *attrs )
 {
+	struct auth0_stats *st = &rn->rn_st[ou];
+	struct auth0_plan_item *pi;
 	struct berval dn, ndn = BER_BVNULL;
 	unsigned char dg[16];
-	char uuid[37];
-	int rc, moved;
+	int moved;
 
-	if ( sd == NULL ) {
-		auth0_map_entryuuid( key, uuid );
-		if ( auth0_apply_add( ap, pe, uuid ) == 0 )
-			st->st_adds++;
-		return 0;
-	}
 	ber_str2bv( pe->en_dn, 0, 0, &dn );
 	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) != LDAP_SUCCESS ) {
 		st->st_errors++;
@@ -335,20 +335,50 @@ sync_entry( struct auth0_run *rn, struct auth0_apply *ap,
 	if ( !moved && memcmp( dg, sd->sd_digest, 16 ) == 0 ) {
 		st->st_unchanged++;
 	} else {
-		rc = auth0_apply_update( ap, &sd->sd_ndn, pe, attrs, moved );
-		if ( rc > 0 && moved )
+		pi = auth0_plan_add( pl, ou, idx, sd );
+		if ( moved && auth0_plan_set_rename( pi, pe->en_dn ) == 0 )
 			st->st_renames++;
-		else if ( rc > 0 )
-			st->st_mods++;
-		else if ( rc == 0 )
-			st->st_unchanged++;
 	}
 	ch_free( ndn.bv_val );
 	return moved;
 }
 
+/* Maps object idx of ou with its number into pe; counts failures. */
+static int
+map_object( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
+	struct auth0_stored *sd, struct auth0_entry *pe )
+{
+	long number = number_for( rn, ou, idx, sd );
+
+	if ( number < 0 ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
+			"%s not imported\n", ou == AUTH0_OU_USERS ?
+			"auth0-uid-range" : "auth0-gid-range",
+			object_id( rn, ou, idx ) );
+		rn->rn_st[ou].st_errors++;
+		return -1;
+	}
+	if ( map_one( rn, ou, idx, number, pe ) != AUTH0_OK ) {
+		rn->rn_st[ou].st_errors++;
+		return -1;
+	}
+	return 0;
+}
+
 static void
-sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
+progress( struct auth0_run *rn, enum auth0_ou ou, size_t i, size_t n,
+	const char *what )
+{
+	auth0_refresh_yield( rn );
+	if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
+		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
+			"%lu users %s\n", rn->rn_mc.mc_suffix,
+			(unsigned long)i + 1, (unsigned long)n, what );
+}
+
+/* The diff of one container: stored objects that change go to pl. */
+static void
+diff_objects( struct auth0_run *rn, struct auth0_plan *pl,
 	enum auth0_ou ou, const char *const *attrs )
 {
 	struct auth0_stats *st = &rn->rn_st[ou];
@@ -358,36 +388,82 @@ sync_objects( struct auth0_run *rn, struct auth0_apply *ap,
 	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
 		const char *key = object_id( rn, ou, i );
 		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
-		long number = number_for( rn, ou, i, sd );
 		struct auth0_entry pe;
 		int moved;
 
-		if ( sd )
-			sd->sd_seen = 1;
-		if ( number < 0 ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
-				"%s not imported\n", ou == AUTH0_OU_USERS ?
-				"auth0-uid-range" : "auth0-gid-range", key );
-			st->st_errors++;
+		if ( sd == NULL )
+			continue;	/* an add: written after the renames */
+		sd->sd_seen = 1;
+		if ( map_object( rn, ou, i, sd, &pe ) != 0 )
 			continue;
-		}
-		if ( map_one( rn, ou, i, number, &pe ) != AUTH0_OK ) {
-			st->st_errors++;
-			continue;
-		}
-		moved = sync_entry( rn, ap, st, sd, &pe, key, attrs );
+		moved = diff_entry( rn, pl, ou, i, sd, &pe, attrs );
 		/* a user blocked or renamed in Auth0 loses its cached password */
-		if ( ou == AUTH0_OU_USERS && sd && rn->rn_ai->ai_bindcache &&
+		if ( ou == AUTH0_OU_USERS && rn->rn_ai->ai_bindcache &&
 				( moved || auth0_entry_has( &pe, "auth0Blocked",
 					"TRUE" ) ) )
 			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
+		progress( rn, ou, i, n, "compared" );
+	}
+}
+
+/* Queues the objects of ou that have no entry yet. */
+static void
+add_objects( struct auth0_run *rn, struct auth0_apply *ap, enum auth0_ou ou )
+{
+	size_t i, n = object_count( rn, ou );
+
+	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
+		const char *key = object_id( rn, ou, i );
+		struct auth0_entry pe;
+		char uuid[37];
+
+		if ( index_find( &rn->rn_index[ou], key ) )
+			continue;
+		if ( map_object( rn, ou, i, NULL, &pe ) != 0 )
+			continue;
+		auth0_map_entryuuid( key, uuid );
+		if ( auth0_apply_add( ap, &pe, uuid ) == 0 )
+			rn->rn_st[ou].st_adds++;
+		auth0_entry_free( &pe );
+		progress( rn, ou, i, n, "processed" );
+	}
+}
+
+/*
+ * Queues the modify of every changed entry at the name it now has; an
+ * entry whose rename failed is left alone (its modify would land on
+ * whatever holds the new name).
+ */
+static void
+modify_objects( struct auth0_run *rn, struct auth0_apply *ap,
+	struct auth0_plan *pl )
+{
+	size_t i, n = auth0_plan_count( pl );
+
+	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
+		struct auth0_plan_item *pi = auth0_plan_get( pl, i );
+		enum auth0_ou ou = pi->pi_ou;
+		struct auth0_stats *st = &rn->rn_st[ou];
+		struct auth0_entry pe;
+		int rc;
+
+		if ( pi->pi_rename && pi->pi_status != LDAP_SUCCESS ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" not updated: its "
+				"rename failed\n", pi->pi_sd->sd_ndn.bv_val );
+			continue;
+		}
+		if ( map_object( rn, ou, pi->pi_idx, pi->pi_sd, &pe ) != 0 )
+			continue;
+		rc = auth0_apply_modify( ap, &pi->pi_ndn, &pe, attrs_for( rn, ou ),
+			ous[ou].os_key, pi->pi_sd->sd_id );
+		if ( rc > 0 && !pi->pi_rename )
+			st->st_mods++;
+		else if ( rc == 0 && !pi->pi_rename )
+			st->st_unchanged++;
+		auth0_entry_free( &pe );
 		auth0_refresh_yield( rn );
-		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
-			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
-				"%lu users processed\n", rn->rn_mc.mc_suffix,
-				(unsigned long)i + 1, (unsigned long)n );
 	}
 }
 
@@ -511,14 +587,17 @@ deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
 }
 
 /*
- * Brings the four containers in line with the model.  Returns the number
- * of entries that failed to apply, or -1 when nothing was written (rn_err
- * says why).
+ * Brings the four containers in line with the model: the whole change set
+ * first, then its writes in the order of DESIGN.md 8.1 (deletes, renames
+ * away and to their final names, adds, then modifies of the entries at
+ * the names they really have).  Returns the number of entries that failed
+ * to apply, or -1 when nothing was written (rn_err says why).
  */
 int
 auth0_sync_all( struct auth0_run *rn )
 {
 	struct auth0_apply *ap;
+	struct auth0_plan *pl;
 	unsigned long uid0, gid0;
 	int del[AUTH0_OU_N], ou, errors;
 	char dn[SLAP_TEXT_BUFLEN];
@@ -528,18 +607,27 @@ auth0_sync_all( struct auth0_run *rn )
 	auth0_refresh_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
+	pl = auth0_plan_new();
+	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
+		if ( rn->rn_model.sn_failed & ous[ou].os_needs )
+			rn->rn_st[ou].st_skipped = 1;
+		else
+			diff_objects( rn, pl, ou, attrs_for( rn, ou ) );
+	}
 	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
 		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
 			rn->rn_ai->ai_bindcache : NULL };
-		if ( rn->rn_model.sn_failed & ous[ou].os_needs ) {
-			rn->rn_st[ou].st_skipped = 1;
-			continue;
-		}
-		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
-		if ( del[ou] )
+		if ( del[ou] && !rn->rn_st[ou].st_skipped )
 			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
 	}
+	auth0_plan_renames( pl, ap );
+	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ )
+		if ( !rn->rn_st[ou].st_skipped )
+			add_objects( rn, ap, ou );
+	/* the renames' results decide which modifies may go ahead */
+	auth0_apply_barrier( ap );
+	modify_objects( rn, ap, pl );
 	/* the counters only grow: a lower range leaves the mark as it is */
 	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {
 		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );
@@ -552,5 +640,6 @@ auth0_sync_all( struct auth0_run *rn )
 			rn->rn_next_gid );
 	}
 	errors = auth0_apply_end( ap, !slapd_shutdown );
+	auth0_plan_free( pl );
 	return errors;
 }
