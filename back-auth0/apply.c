@@ -448,6 +448,51 @@ value_check( struct auth0_valcache *vc, AttributeDescription *ad,
 	return LDAP_SUCCESS;
 }
 
+static int is_set( AttributeDescription *ad );
+
+/* Drops value i of vals (and nvals) of *n. */
+static void
+value_drop( BerVarray vals, BerVarray nvals, int *n, int i )
+{
+	ch_free( vals[i].bv_val );
+	if ( nvals )
+		ch_free( nvals[i].bv_val );
+	for ( ; i < *n; i++ ) {	/* the terminator moves too */
+		vals[i] = vals[i + 1];
+		if ( nvals )
+			nvals[i] = nvals[i + 1];
+	}
+	( *n )--;
+}
+
+/*
+ * Sorts the values of a sortvals attribute as slapd does (slap_sort_vals):
+ * back-mdb's lookups in such attributes search them by halves, and a
+ * value out of order would not match.  A value given twice is dropped.
+ */
+static void
+values_sort( AttributeDescription *ad, BerVarray vals, BerVarray nvals,
+	int *n, const char *dn )
+{
+	Modifications ml = { 0 };
+	const char *text = NULL;
+	int dup = -1;
+
+	ml.sml_desc = ad;
+	ml.sml_values = vals;
+	ml.sml_nvalues = nvals;
+	for ( ;; ) {
+		ml.sml_numvals = *n;
+		if ( *n < 2 || slap_sort_vals( &ml, &text, &dup, NULL ) !=
+				LDAP_TYPE_OR_VALUE_EXISTS || dup < 0 )
+			break;
+		Debug( LDAP_DEBUG_TRACE, "auth0: \"%s\": a value of %s given "
+			"twice; once is kept\n", dn, ad->ad_cname.bv_val );
+		value_drop( vals, nvals, n, dup );
+		dup = -1;
+	}
+}
+
 /*
  * The values of plain attribute pa that the attribute's syntax accepts,
  * and their normalised forms in *nvalsp (NULL when the attribute has no
@@ -497,6 +542,8 @@ valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
 	BER_BVZERO( &vals[n] );
 	if ( nvals )
 		BER_BVZERO( &nvals[n] );
+	if ( is_set( ad ) )
+		values_sort( ad, vals, nvals, &n, dn );
 	if ( n == 0 ) {
 		ch_free( vals );
 		ch_free( nvals );
@@ -845,7 +892,28 @@ auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn )
 	return 0;
 }
 
-/* Fingerprint of e's attributes in names, as auth0_entry_digest(). */
+/* Whether slapd keeps the values of ad sorted (sortvals): compared as a
+ * set, since the mapper's order is another. */
+static int
+is_set( AttributeDescription *ad )
+{
+	return ad && ( ad->ad_type->sat_flags & SLAP_AT_SORTED_VAL );
+}
+
+/* Fills sets[i] for each of names: its values compare as a set. */
+void
+auth0_apply_sets( struct auth0_valcache *vc, const char *const *names,
+	unsigned char *sets )
+{
+	const char *text;
+	int i;
+
+	for ( i = 0; names[i]; i++ )
+		sets[i] = is_set( auth0_valcache_ad( vc, names[i], &text ) );
+}
+
+/* Fingerprint of e's attributes in names, as auth0_entry_digest_sets()
+ * with the sets of auth0_apply_sets(). */
 int
 auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] )
@@ -861,7 +929,11 @@ auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
 			&text );
 		Attribute *a = ad ? attr_find( e->e_attrs, ad ) : NULL;
 
-		auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
+		if ( is_set( ad ) )
+			auth0_digest_attr_set( &d, *names,
+				a ? (int)a->a_numvals : 0 );
+		else
+			auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
 		for ( i = 0; a && i < a->a_numvals; i++ )
 			auth0_digest_value( &d, a->a_vals[i].bv_val,
 				a->a_vals[i].bv_len );

@@ -203,6 +203,8 @@ struct auth0_run {
 	struct auth0_valcache	*rn_vc;		/* valcache.c, per run */
 	struct auth0_stats	rn_st[AUTH0_OU_N];
 	const char		**rn_user_attrs;	/* compared on users */
+	unsigned char		*rn_sets[AUTH0_OU_N];	/* which compare as
+						 * sets (auth0_apply_sets) */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
 	int			rn_nrules;
 	char			**rn_retired;	/* taken from ai_retired */

@@ -50,6 +50,8 @@ int auth0_apply_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,
 	const char *attr, unsigned long val );
+void auth0_apply_sets( struct auth0_valcache *vc, const char *const *names,
+	unsigned char *sets );
 int auth0_apply_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] );
 

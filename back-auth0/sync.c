@@ -192,6 +192,8 @@ auth0_sync_free( struct auth0_run *rn )
 
 	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
 		tdestroy( rn->rn_index[ou].ix_root, stored_free );
+		ch_free( rn->rn_sets[ou] );
+		rn->rn_sets[ou] = NULL;
 		memset( &rn->rn_index[ou], 0, sizeof( rn->rn_index[ou] ) );
 	}
 	auth0_valcache_free( rn->rn_vc );
@@ -331,7 +333,7 @@ diff_entry( struct auth0_run *rn, struct auth0_plan *pl, enum auth0_ou ou,
 		return 0;
 	}
 	moved = !bvmatch( &ndn, &sd->sd_ndn );
-	auth0_entry_digest( pe, attrs, dg );
+	auth0_entry_digest_sets( pe, attrs, rn->rn_sets[ou], dg );
 	if ( !moved && memcmp( dg, sd->sd_digest, 16 ) == 0 ) {
 		st->st_unchanged++;
 	} else {
@@ -532,6 +534,20 @@ attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 		lists[ou];
 }
 
+/* Which of ou's attributes compare as sets of values. */
+static void
+load_sets( struct auth0_run *rn, enum auth0_ou ou )
+{
+	const char *const *attrs = attrs_for( rn, ou );
+	size_t n = 0;
+
+	while ( attrs[n] )
+		n++;
+	ch_free( rn->rn_sets[ou] );
+	rn->rn_sets[ou] = ch_calloc( n + 1, 1 );
+	auth0_apply_sets( rn->rn_vc, attrs, rn->rn_sets[ou] );
+}
+
 /* Loads every container's index and the id counters. */
 static int
 sync_prepare( struct auth0_run *rn )
@@ -546,6 +562,7 @@ sync_prepare( struct auth0_run *rn )
 			rn->rn_gid_lo + 1;
 		rn->rn_index[ou].ix_hi = ou == AUTH0_OU_USERS ? rn->rn_uid_hi :
 			rn->rn_gid_hi;
+		load_sets( rn, ou );
 		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
 			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
 				"the stored entries under ou=%s", ous[ou].os_ou );
