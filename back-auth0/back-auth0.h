@@ -168,6 +168,8 @@ struct auth0_stored {
 	unsigned long	sd_number;	/* uidNumber / gidNumber, 0 if none */
 	unsigned char	sd_digest[16];
 	int		sd_seen;
+	int		sd_kind;	/* its source within the container
+					 * (roles: 0 rbac, 1 authz) */
 };
 
 struct auth0_index {

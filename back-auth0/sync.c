@@ -28,7 +28,15 @@ struct ouspec {
 	const char		*os_oc;
 	const char		*os_number;	/* uidNumber, gidNumber or NULL */
 	unsigned		os_needs;	/* AUTH0_RES_* it is built from */
+	const char		*os_kind;	/* attribute naming the source of
+						 * an entry of a mixed container,
+						 * or NULL */
+	const char		*os_kind0;	/* its value for kind 0 */
+	const char		*os_kind1;	/* ... and for kind 1 */
 };
+
+/* Kinds of entries a container may hold (struct auth0_stored sd_kind). */
+#define AUTH0_KINDS	2
 
 static const struct ouspec ous[AUTH0_OU_N] = {
 	{ AUTH0_OU_PEOPLE, "auth0UserId", "auth0User", "uidNumber",
@@ -36,7 +44,8 @@ static const struct ouspec ous[AUTH0_OU_N] = {
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_AUTHZ },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
-		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ },
+		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ,
+		"auth0RoleSource", "rbac", "authz" },
 	{ AUTH0_OU_APPS, "auth0ClientId", "auth0Application", NULL,
 		AUTH0_RES_USERS | AUTH0_RES_CLIENTS | AUTH0_RES_ROLES |
 		AUTH0_RES_AUTHZ },
@@ -70,6 +79,8 @@ struct index_ctx {
 	struct auth0_index	*ic_ix;
 	AttributeDescription	*ic_key;
 	AttributeDescription	*ic_number;	/* NULL when not numbered */
+	AttributeDescription	*ic_kind;	/* NULL: one kind only */
+	const char		*ic_kind1;
 	const char *const	*ic_attrs;
 	struct auth0_valcache	*ic_vc;
 	struct auth0_run	*ic_rn;
@@ -102,6 +113,10 @@ index_entry( struct index_ctx *ic, Entry *e )
 	if ( sd->sd_number >= ix->ix_lo && sd->sd_number <= ix->ix_hi &&
 			sd->sd_number > ix->ix_max_in_range )
 		ix->ix_max_in_range = sd->sd_number;
+	a = ic->ic_kind ? attr_find( e->e_attrs, ic->ic_kind ) : NULL;
+	if ( a && a->a_numvals > 0 &&
+			strcasecmp( a->a_vals[0].bv_val, ic->ic_kind1 ) == 0 )
+		sd->sd_kind = 1;
 	auth0_apply_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
 	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
 		stored_free( sd );
@@ -136,8 +151,8 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	Operation *op = rn->rn_op;
 	slap_callback cb = { 0 };
 	SlapReply rs = { REP_RESULT };
-	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs,
-		rn->rn_vc, rn };
+	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, NULL,
+		ous[ou].os_kind1, attrs, rn->rn_vc, rn };
 	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
 	struct berval dn, ndn = BER_BVNULL;
 	const char *text;
@@ -145,7 +160,9 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 
 	if ( slap_str2ad( ous[ou].os_key, &ic.ic_key, &text ) ||
 			( ous[ou].os_number && slap_str2ad( ous[ou].os_number,
-				&ic.ic_number, &text ) ) )
+				&ic.ic_number, &text ) ) ||
+			( ous[ou].os_kind && slap_str2ad( ous[ou].os_kind,
+				&ic.ic_kind, &text ) ) )
 		return -1;
 	ou_dn( rn, ou, dnbuf, sizeof( dnbuf ) );
 	ber_str2bv( dnbuf, 0, 0, &dn );
@@ -522,6 +539,69 @@ delete_guard( struct auth0_run *rn, unsigned long ndel )
 	return -1;
 }
 
+struct kinds_ctx {
+	unsigned long	kc_stored[AUTH0_KINDS];
+	unsigned long	kc_kept[AUTH0_KINDS];
+};
+
+static void
+kinds_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+	struct kinds_ctx *kc = arg;
+
+	if ( which != postorder && which != leaf )
+		return;
+	kc->kc_stored[sd->sd_kind]++;
+	if ( sd->sd_seen )
+		kc->kc_kept[sd->sd_kind]++;
+}
+
+/* " (auth0RoleSource rbac)" for kind k of a mixed container, else "". */
+static void
+kind_name( enum auth0_ou ou, int k, char *buf, size_t len )
+{
+	buf[0] = '\0';
+	if ( ous[ou].os_kind )
+		snprintf( buf, len, " (%s %s)", ous[ou].os_kind,
+			k ? ous[ou].os_kind1 : ous[ou].os_kind0 );
+}
+
+/*
+ * After the diff: 0 when no container but ou=people loses every entry of
+ * a kind at once (a missing roles.json, an empty extension or clients
+ * answer looks just like that); else fills rn_err.  Users have their own
+ * limit (delete_guard).
+ */
+static int
+container_guard( struct auth0_run *rn, const int del[AUTH0_OU_N] )
+{
+	char kind[64];
+	int ou, k;
+
+	if ( rn->rn_force )
+		return 0;
+	for ( ou = AUTH0_OU_USERS + 1; ou < AUTH0_OU_N; ou++ ) {
+		struct kinds_ctx kc = { { 0 } };
+
+		if ( !del[ou] || rn->rn_st[ou].st_skipped )
+			continue;
+		twalk_r( rn->rn_index[ou].ix_root, kinds_action, &kc );
+		for ( k = 0; k < AUTH0_KINDS; k++ ) {
+			if ( kc.kc_stored[k] == 0 || kc.kc_kept[k] > 0 )
+				continue;
+			kind_name( ou, k, kind, sizeof( kind ) );
+			snprintf( rn->rn_err, sizeof( rn->rn_err ), "refresh "
+				"would delete all %lu entries under ou=%s%s, as if "
+				"their source were empty; nothing written "
+				"(olcAuth0ForceDelete allows it once)",
+				kc.kc_stored[k], ous[ou].os_ou, kind );
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const char *const *
 attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 {
@@ -630,6 +710,10 @@ auth0_sync_all( struct auth0_run *rn )
 			rn->rn_st[ou].st_skipped = 1;
 		else
 			diff_objects( rn, pl, ou, attrs_for( rn, ou ) );
+	}
+	if ( container_guard( rn, del ) ) {
+		auth0_plan_free( pl );
+		return -1;
 	}
 	auth0_apply_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
