@@ -213,6 +213,9 @@ struct auth0_run {
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */
+	unsigned long		*rn_claimed;	/* uidNumbers given in metadata,
+						 * sorted: not handed out */
+	size_t			rn_nclaimed;
 	unsigned long		rn_max_delete;
 	int			rn_max_delete_pct;
 	int			rn_force;

@@ -215,6 +215,7 @@ auth0_sync_free( struct auth0_run *rn )
 	}
 	auth0_valcache_free( rn->rn_vc );
 	rn->rn_vc = NULL;
+	auth0_ids_free( rn );
 }
 
 /*
@@ -316,16 +317,21 @@ number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 	if ( ous[ou].os_number == NULL )
 		return 0;
 	if ( ou == AUTH0_OU_USERS ) {
-		/* an id given in metadata (auth0-map-attribute) wins */
-		mapped = auth0_user_mapped_number( &rn->rn_model,
-			&rn->rn_model.sn_users[idx], "uidNumber" );
+		/* an id given in metadata (auth0-map-attribute, checked by
+		 * ids.c) wins */
+		mapped = rn->rn_model.sn_users[idx].us_uidnumber;
 		if ( mapped > 0 )
 			return mapped;
 	}
 	if ( sd && sd->sd_number )
 		return (long)sd->sd_number;
-	if ( ou == AUTH0_OU_USERS )
+	if ( ou == AUTH0_OU_USERS ) {
+		/* never a number given to another user in metadata */
+		while ( rn->rn_next_uid <= rn->rn_uid_hi &&
+				auth0_ids_claimed( rn, rn->rn_next_uid ) )
+			rn->rn_next_uid++;
 		return next_number( &rn->rn_next_uid, rn->rn_uid_hi );
+	}
 	return next_number( &rn->rn_next_gid, rn->rn_gid_hi );
 }
 
@@ -701,6 +707,7 @@ auth0_sync_all( struct auth0_run *rn )
 
 	if ( sync_prepare( rn ) || deletable( rn, del ) )
 		return -1;
+	auth0_ids_check( rn );
 	auth0_refresh_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
