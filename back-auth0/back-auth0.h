@@ -127,6 +127,8 @@ struct auth0_info {
 
 	/* cn=Monitor (monitor.c) */
 	struct berval		ai_monitor_ndn;
+	struct berval		ai_monitor_own;	/* its DN, as monitor.c
+						 * computes it */
 	void			*ai_monitor_cb;
 
 	/* the API session, touched by the refresh task only (source.c) */
