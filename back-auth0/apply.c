@@ -712,9 +712,11 @@ mods_for( struct auth0_valcache *vc, Entry *e,
 			ber_bvarray_free( nvals );
 			continue;
 		}
-		*tail = mod_new( ad, n ? LDAP_MOD_REPLACE : LDAP_MOD_DELETE,
-			vals, nvals, n );
-		tail = &(*tail)->sml_next;
+		/* the same values in another order are no change; else the
+		 * values removed and added where that writes less */
+		*tail = auth0_delta_mods( ad, a, vals, nvals, n );
+		while ( *tail )
+			tail = &(*tail)->sml_next;
 	}
 	return head;
 }

@@ -86,6 +86,10 @@ void auth0_refresh_op( struct auth0_info *ai, Connection *conn,
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
 
+/* delta.c */
+Modifications *auth0_delta_mods( AttributeDescription *ad, Attribute *a,
+	BerVarray vals, BerVarray nvals, int n );
+
 /* ids.c */
 void auth0_ids_check( struct auth0_run *rn );
 int auth0_ids_claimed( struct auth0_run *rn, unsigned long n );
