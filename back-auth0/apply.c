@@ -5,9 +5,9 @@
  * rootdn on a fake connection.  They are queued and run in batches of
  * ai_batch writes (or AUTH0_BATCH_VALUES values), each batch one back-mdb
  * transaction (bi_op_txn): one sync per batch, and a crash never leaves
- * half a batch.  When a write in a batch fails, the batch is rolled back
- * and replayed one write at a time, so a single bad entry costs only
- * itself.  The refresh task's thread builds the next batch while a pool
+ * half a batch.  A write back-mdb refuses (an entry in the way, the
+ * schema) costs only itself and the batch goes on; a failure of the
+ * database rolls the batch back and replays it one write at a time.  The refresh task's thread builds the next batch while a pool
  * task writes the previous one (see struct auth0_apply).
  */
 #include "portable.h"
@@ -240,33 +240,75 @@ txn_call( slap_overinst *on, Operation *op, int what, OpExtra **txn )
 }
 
 /*
- * Writes batch ba in one transaction, replayed write by write on error.
- * Returns the writes that failed.
+ * 1 when back-mdb refuses an operation with rc before it changed anything
+ * (the entry is there or missing, the schema or a value says no): the
+ * transaction holds only the batch's other writes and goes on.
+ */
+static int
+refused_cleanly( ber_tag_t type, int rc )
+{
+	/* a rename changes the DN index before it checks the new entry */
+	if ( type == LDAP_REQ_MODRDN )
+		return rc == LDAP_ALREADY_EXISTS || rc == LDAP_NO_SUCH_OBJECT;
+	switch ( rc ) {
+	case LDAP_ALREADY_EXISTS:
+	case LDAP_NO_SUCH_OBJECT:
+	case LDAP_OBJECT_CLASS_VIOLATION:
+	case LDAP_NOT_ALLOWED_ON_RDN:
+	case LDAP_NOT_ALLOWED_ON_NONLEAF:
+	case LDAP_NAMING_VIOLATION:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_INVALID_SYNTAX:
+	case LDAP_UNDEFINED_TYPE:
+	case LDAP_NO_SUCH_ATTRIBUTE:
+	case LDAP_TYPE_OR_VALUE_EXISTS:
+	case LDAP_INAPPROPRIATE_MATCHING:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_INSUFFICIENT_ACCESS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Writes batch ba in one transaction.  A write back-mdb refuses before
+ * changing anything costs only itself: the rest of the batch stays in
+ * the transaction, so every other write reaches accesslog and syncprov
+ * once.  Only a failure of the database itself (or of the commit) rolls
+ * the batch back and replays it write by write.  Returns the writes that
+ * failed.
  */
 static unsigned long
 batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 {
 	OpExtra *txn = NULL;
-	unsigned long errors = 0;
-	int i, failed = 0;
+	unsigned long errors = 0, refused = 0;
+	int i, rc, failed = 0;
 
 	if ( txn_call( on, op, SLAP_TXN_BEGIN, &txn ) != 0 ) {
 		failed = 1;
 		txn = NULL;
 	}
-	for ( i = 0; i < ba->ba_nq && !failed; i++ )
-		failed = write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS;
+	for ( i = 0; i < ba->ba_nq && !failed; i++ ) {
+		rc = write_exec( op, &ba->ba_q[i] );
+		if ( rc != LDAP_SUCCESS &&
+				refused_cleanly( ba->ba_q[i].wr_type, rc ) )
+			refused++;
+		else if ( rc != LDAP_SUCCESS )
+			failed = 1;
+	}
 	if ( txn && failed )
 		txn_call( on, op, SLAP_TXN_ABORT, &txn );
 	else if ( txn && txn_call( on, op, SLAP_TXN_COMMIT, &txn ) != 0 )
 		failed = 1;
-	if ( failed ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
-			"replaying one by one\n", ba->ba_nq );
-		for ( i = 0; i < ba->ba_nq; i++ )
-			if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
-				errors++;
-	}
+	if ( !failed )
+		return refused;
+	Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
+		"replaying one by one\n", ba->ba_nq );
+	for ( i = 0; i < ba->ba_nq; i++ )
+		if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
+			errors++;
 	return errors;
 }
 
