@@ -389,6 +389,12 @@ writer_wait( struct auth0_apply *ap )
 			pthread_mutex_lock( &ap->ap_mutex );
 			continue;
 		}
+		/* a pause of slapd's pool waits for this thread too */
+		pthread_mutex_unlock( &ap->ap_mutex );
+		ldap_pvt_thread_pool_pausecheck( &connection_pool );
+		pthread_mutex_lock( &ap->ap_mutex );
+		if ( ap->ap_state == W_IDLE )
+			break;
 		clock_gettime( CLOCK_REALTIME, &ts );
 		ts.tv_nsec += 50 * 1000000L;
 		if ( ts.tv_nsec >= 1000000000L ) {

@@ -395,6 +395,10 @@ progress( struct auth0_run *rn, enum auth0_ou ou, size_t i, size_t n,
 	const char *what )
 {
 	auth0_refresh_yield( rn );
+	/* a cn=config write pauses slapd's pool: let it (not while reading
+	 * the stored entries, where back-mdb's search pauses by itself) */
+	if ( i % 64 == 0 )
+		ldap_pvt_thread_pool_pausecheck( &connection_pool );
 	if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
 		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
 			"%lu users %s\n", rn->rn_mc.mc_suffix,
@@ -488,7 +492,7 @@ modify_objects( struct auth0_run *rn, struct auth0_apply *ap,
 		else if ( rc == 0 && !pi->pi_rename )
 			st->st_unchanged++;
 		auth0_entry_free( &pe );
-		auth0_refresh_yield( rn );
+		progress( rn, AUTH0_OU_N, i, n, "modified" );
 	}
 }
 
