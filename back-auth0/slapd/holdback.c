@@ -128,6 +128,7 @@ moved_action( const void *node, VISIT which, void *arg )
 	ch_free( ndn->bv_val );
 	ndn->bv_val = n;
 	ndn->bv_len = head + mc->mc_new.bv_len;
+	sd->sd_moved = 1;	/* deleted, if at all, after the rename */
 }
 
 /*
