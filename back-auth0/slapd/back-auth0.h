@@ -177,7 +177,8 @@ struct auth0_stored {
 	unsigned char	sd_digest[16];
 	int		sd_seen;
 	int		sd_kind;	/* its source within the container
-					 * (roles: 0 rbac, 1 authz) */
+					 * (roles: 0 rbac, 1 authz; groups:
+					 * 0 authz, 1 auth0 (native)) */
 	int		sd_moved;	/* below an organization this
 					 * refresh renames (holdback.c) */
 };

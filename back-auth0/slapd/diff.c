@@ -52,7 +52,8 @@ static const struct ouspec ous[AUTH0_OU_N] = {
 	/* native groups failed: holdback.c keeps theirs, the rest applies */
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | AUTH0_RES_ROLES |
-		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups" },
+		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups",
+		"auth0GroupSource", "authz", "auth0" },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ |
 		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles",

@@ -1,6 +1,7 @@
 """The mass-delete guard on every container (DESIGN.md 8.1): an answer
-that would remove every group, role or application at once (a missing
-roles.json, an empty extension or clients answer) keeps what is stored
+that would remove every group or role of one source, every application or
+every organization at once (a missing roles.json, an empty extension,
+clients or organizations answer) keeps what is stored
 and writes nothing, until olcAuth0ForceDelete allows it once."""
 import json
 import os
@@ -49,15 +50,22 @@ class ContainerGuard(unittest.TestCase):
             "roles", "would delete all 6 entries under ou=roles (auth0RoleSource rbac)", 7)
 
     def test_empty_extension_keeps_groups_and_roles(self):
-        self.assertEqual(self.count("groups"), 11)
+        self.assertEqual(self.count("groups"), 15)
         self.write("authz.json", {})
-        self.refused_then_forced("groups", "would delete all 11 entries under ou=groups", 0)
+        # the native groups beside the extension's stay
+        self.refused_then_forced(
+            "groups", "would delete all 11 entries under ou=groups (auth0GroupSource authz)", 4)
         self.assertEqual(self.count("roles"), 6)
 
     def test_empty_clients_keeps_applications(self):
         self.assertEqual(self.count("applications"), 5)
         self.write("clients.json", [])
         self.refused_then_forced("applications", "would delete all 5 entries under ou=applications", 0)
+
+    def test_empty_organizations_keeps_organizations(self):
+        self.assertEqual(self.count("organizations"), 2)
+        self.write("organizations.json", [])
+        self.refused_then_forced("organizations", "would delete all 2 entries under ou=organizations", 0)
 
     def test_one_of_each_may_go(self):
         with open(os.path.join(self.s.snap, "clients.json"), encoding="utf-8") as f:
