@@ -115,7 +115,9 @@ moved_action( const void *node, VISIT which, void *arg )
 	ber_len_t head;
 	char *n;
 
-	if ( ( which != postorder && which != leaf ) ||
+	/* moved once: in a swap of names, the other organization's old
+	 * name is this one's new one */
+	if ( ( which != postorder && which != leaf ) || sd->sd_moved ||
 			ndn->bv_len <= mc->mc_old->bv_len + 1 )
 		return;
 	head = ndn->bv_len - mc->mc_old->bv_len;

@@ -3,6 +3,7 @@ refresh.  Each test changes the snapshot, runs ONE refresh, and compares
 every entry with a fresh import of the changed snapshot into an empty
 database (the model as slapd serves it); identity (entryUUID, uidNumber)
 must follow the Auth0 user_id."""
+import json
 import os
 import unittest
 
@@ -134,6 +135,33 @@ class WritePlan(unittest.TestCase):
         self.assertTrue(dn.startswith("uid=bjork@example.is,"), dn)
         top = max(int(v[2]) for v in self.before.values())
         self.assertEqual(int(numbers(self.s)[new["user_id"]][2]), top + 1)
+
+    def orgs(self, change):
+        path = os.path.join(self.s.snap, "organizations.json")
+        with open(path, encoding="utf-8") as f:
+            orgs = {o["name"]: o for o in json.load(f)}
+        change(orgs)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(list(orgs.values()), f)
+
+    def test_organization_renamed_and_one_of_its_roles_gone(self):
+        # the role entry goes where its organization moved to: deleted after the rename
+        def change(orgs):
+            orgs["globex"]["name"] = "globex-new"
+            orgs["globex"]["members"][0]["roles"] = []
+        self.orgs(change)
+        r = self.refresh()
+        self.assertEqual(self.s.search("cn=globex-new,ou=organizations," + SUFFIX,
+                                       "(cn=Admin)", ["1.1"], ldap.SCOPE_ONELEVEL), [])
+
+    def test_swap_of_organization_names(self):
+        def change(orgs):
+            orgs["globex"]["name"], orgs["initech"]["name"] = "initech", "globex"
+        self.orgs(change)
+        self.refresh()
+        dn, _ = self.s.search("ou=organizations," + SUFFIX, "(auth0OrganizationId=org_Gx7Lk2Mn8Pq4Rs6T)",
+                              ["1.1"], ldap.SCOPE_ONELEVEL)[0]
+        self.assertTrue(dn.lower().startswith("cn=initech,"), dn)
 
 
 if __name__ == "__main__":
