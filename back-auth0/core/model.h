@@ -56,6 +56,8 @@ struct auth0_user {
 	char	*us_uid;		/* chosen by auth0_map_assign_uids() */
 	char	*us_dn;			/* auth0_map_prepare_dns(), or NULL */
 	int	us_uid_fallback;	/* 1 when a collision forced user_id */
+	long	us_uidnumber;		/* from metadata, checked by the */
+	long	us_gidnumber;		/* slapd side; 0: none */
 	struct auth0_ref *us_memberof;	/* set by auth0_flatten() */
 	size_t	us_nmemberof;
 };

@@ -146,6 +146,8 @@ struct auth0_info {
 
 	/* cn=Monitor (monitor.c) */
 	struct berval		ai_monitor_ndn;
+	struct berval		ai_monitor_own;	/* its DN, as monitor.c
+						 * computes it */
 	void			*ai_monitor_cb;
 
 	/* the API session, touched by the refresh task only (source.c) */
@@ -206,6 +208,11 @@ struct auth0_stored {
 	unsigned long	sd_number;	/* uidNumber / gidNumber, 0 if none */
 	unsigned char	sd_digest[16];
 	int		sd_seen;
+	int		sd_kind;	/* its source within the container
+					 * (roles: 0 rbac, 1 authz; groups:
+					 * 0 authz, 1 auth0 (native)) */
+	int		sd_moved;	/* below an organization this
+					 * refresh renames (holdback.c) */
 };
 
 struct auth0_index {
@@ -217,7 +224,18 @@ struct auth0_index {
 	int		ix_err;
 };
 
-/* One refresh in progress: refresh.c drives it, diff.c plans, write.c writes. */
+/* A stored entry that changes in this refresh (plan.c). */
+struct auth0_plan_item {
+	int			pi_ou;		/* enum auth0_ou */
+	size_t			pi_idx;		/* the object in the model */
+	struct auth0_stored	*pi_sd;
+	struct berval		pi_ndn;		/* where it ends up */
+	struct berval		pi_rdn, pi_nrdn;	/* new RDN, if renamed */
+	int			pi_rename;
+	int			pi_status;	/* of the rename, once written */
+};
+
+/* One refresh in progress: refresh.c drives it, diff.c plans (plan.c orders), write.c writes. */
 /* Parts of a refresh, timed for the log: read, model, stored, write. */
 #define AUTH0_PHASES	4
 
@@ -230,12 +248,17 @@ struct auth0_run {
 	struct auth0_valcache	*rn_vc;		/* valcache.c, per run */
 	struct auth0_stats	rn_st[AUTH0_OU_N];
 	const char		**rn_user_attrs;	/* compared on users */
+	unsigned char		*rn_sets[AUTH0_OU_N];	/* which compare as
+						 * sets (auth0_write_sets) */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
 	int			rn_nrules;
 	char			**rn_retired;	/* taken from ai_retired */
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */
+	unsigned long		*rn_claimed;	/* uidNumbers given in metadata,
+						 * sorted: not handed out */
+	size_t			rn_nclaimed;
 	unsigned long		rn_max_delete;
 	int			rn_max_delete_pct;
 	int			rn_force;

@@ -706,6 +706,33 @@ set_connection( ConfigArgs *c, struct auth0_info *ai, const char *name )
 	return 0;
 }
 
+/*
+ * 1 when the mapper writes a value of at itself and at holds one value
+ * only (displayName, auth0Blocked, ...): a rule's value would be a second
+ * one, and every refresh of that user would fail the schema.  uidNumber
+ * and gidNumber are not added to but replaced (ids.c).
+ */
+static int
+single_and_mapped( AttributeType *at )
+{
+	const char *const *n;
+	AttributeDescription *ad;
+	const char *text;
+
+	if ( !is_at_single_value( at ) )
+		return 0;
+	for ( n = auth0_map_user_attrs; *n; n++ ) {
+		ad = NULL;
+		if ( strcasecmp( *n, "uidNumber" ) == 0 ||
+				strcasecmp( *n, "gidNumber" ) == 0 )
+			continue;
+		if ( slap_str2ad( *n, &ad, &text ) == LDAP_SUCCESS &&
+				ad->ad_type == at )
+			return 1;
+	}
+	return 0;
+}
+
 static int
 set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 {
@@ -723,6 +750,9 @@ set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 			auth0_cfg_reserved_attr( ad->ad_cname.bv_val ) )
 		return cf_error( c, "%s: \"%s\" is set by the module itself",
 			c->argv[1] );
+	if ( single_and_mapped( ad->ad_type ) )
+		return cf_error( c, "%s: \"%s\" is single-valued and the module "
+			"already sets it from the Auth0 profile", c->argv[1] );
 	if ( strlen( c->argv[2] ) > AUTH0_CFG_PATH_MAX ||
 			!auth0_path_valid( c->argv[2] ) )
 		return cf_error( c, "%s: \"%s\" is not a JSON path like "

@@ -332,6 +332,46 @@ monitor_free( Entry *e, void **priv )
 	return SLAP_CB_CONTINUE;
 }
 
+/*
+ * The DN back-monitor gives the overlay's entry: "cn=Overlay <o>,cn=Database
+ * <i>,cn=Databases,cn=Monitor", i the database's place in slapd's list, o
+ * the overlay's on the database.  slapd 2.5 creates an entry for every
+ * overlay but links only a database's last one below it, and when
+ * cn=Monitor opens after the database its queue names no other; the entry
+ * is found by its DN.  Empty when the database is not in the list.
+ */
+static void
+monitor_overlay_dn( struct auth0_info *ai, BackendDB *be,
+	struct berval *out )
+{
+	slap_overinfo *oi = ai->ai_on->on_info;	/* be is the overlay's copy */
+	slap_overinst *on;
+	BackendDB *b;
+	char buf[SLAP_TEXT_BUFLEN];
+	struct berval dn;
+	int i = 0, o = 0, found = 0;
+
+	BER_BVZERO( out );
+	LDAP_STAILQ_FOREACH( b, &backendDB, be_next ) {
+		if ( b == be->bd_self ) {
+			found = 1;
+			break;
+		}
+		i++;
+	}
+	if ( !found || oi == NULL )
+		return;
+	for ( on = oi->oi_list; on && on != ai->ai_on; on = on->on_next )
+		o++;
+	if ( on == NULL )
+		return;
+	dn.bv_len = snprintf( buf, sizeof( buf ), "cn=Overlay %d,cn=Database "
+		"%d,cn=Databases,cn=Monitor", o, i );
+	dn.bv_val = buf;
+	if ( dnNormalize( 0, NULL, NULL, &dn, out, NULL ) != LDAP_SUCCESS )
+		BER_BVZERO( out );
+}
+
 /* Adds our attributes to the database's monitor entry (db_open). */
 int
 auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
@@ -363,7 +403,11 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	/* our own entry (the overlay's): slapd 2.5.13 frees the callbacks of
 	 * an entry that has several of them wrongly at shutdown */
 	rc = mbe->register_overlay( be, ai->ai_on, &ai->ai_monitor_ndn );
-	if ( rc == 0 )
+	monitor_overlay_dn( ai, be, &ai->ai_monitor_own );
+	if ( rc == 0 && !BER_BVISNULL( &ai->ai_monitor_own ) )
+		rc = mbe->register_entry_attrs( &ai->ai_monitor_own, a, cb,
+			NULL, -1, NULL );
+	else if ( rc == 0 )
 		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
 			-1, NULL );
 	attrs_free( a );
@@ -385,9 +429,12 @@ auth0_monitor_close( struct auth0_info *ai )
 
 	if ( ai->ai_monitor_cb && mi && mi->bi_extra ) {
 		monitor_extra_t *mbe = mi->bi_extra;
-		mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
-			ai->ai_monitor_cb, &dummy, 0, &dummy );
+		mbe->unregister_entry_callback( BER_BVISNULL(
+			&ai->ai_monitor_own ) ? &ai->ai_monitor_ndn :
+			&ai->ai_monitor_own, ai->ai_monitor_cb, &dummy, 0, &dummy );
 	}
 	ai->ai_monitor_cb = NULL;
 	BER_BVZERO( &ai->ai_monitor_ndn );
+	ch_free( ai->ai_monitor_own.bv_val );
+	BER_BVZERO( &ai->ai_monitor_own );
 }

@@ -92,6 +92,7 @@ class Slapd:
             "auth0-refresh-interval": "3600",
         }
         self.extra_db = extra_db
+        self.extra_global = ""      # global directives, e.g. sortvals
         self.monitor = monitor
         self.write_conf()
 
@@ -104,6 +105,7 @@ class Slapd:
             "argsfile %s/slapd.args" % self.dir,
             "modulepath /usr/lib/ldap",
             "moduleload back_mdb",
+            self.extra_global,
         ] + ["moduleload %s" % m for m in self.modules] + [
             "moduleload %s" % self.module,
             "database config",
