@@ -224,7 +224,7 @@ static int
 index_some( struct auth0_run *rn, const char *const *attrs )
 {
 	struct index_ctx ic = { &rn->rn_index[AUTH0_OU_USERS], NULL, NULL,
-		attrs, rn->rn_vc, rn };
+		NULL, ous[AUTH0_OU_USERS].os_kind1, attrs, rn->rn_vc, rn };
 	Operation *op = rn->rn_op;
 	struct berval dn, ndn;
 	const char *text;
