@@ -301,6 +301,40 @@ class FullWhenNeeded(FeedBase):
         self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Stormy"])
 
 
+class MetadataIds(FeedBase):
+    """uidNumber / gidNumber from metadata (#14, ids.c) in an incremental
+    refresh: the checks see every stored user, group and role, although
+    the feed reads only the changed users' entries otherwise."""
+    extra = {"auth0-map-attribute": ["uidNumber app_metadata.uid_number",
+                                     "gidNumber app_metadata.gid_number"]}
+
+    def test_checks_see_what_the_feed_did_not_read(self):
+        self.start()
+        people = self.s.people(["uidNumber"])
+        taken = int(people[MROSSI][1]["uidNumber"][0])
+        before = int(people[JSMITH][1]["uidNumber"][0])
+        role = self.s.search("ou=roles," + SUFFIX, "(auth0RoleId=%s)" % DEVELOPER,
+                             ["gidNumber"])[0][1]
+        gid = int(role["gidNumber"][0])
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == JSMITH:     # MROSSI's number: refused
+                    u.setdefault("app_metadata", {})["uid_number"] = taken
+                if u["user_id"] == JANE:       # a role's gidNumber: allowed
+                    u.setdefault("app_metadata", {})["gid_number"] = gid
+            return users
+        self.edit_users(change)
+        self.assertEqual(self.reload(), 2)
+        self.assertIn("2 events, 2 fetches", self.incremental())
+        people = self.s.people(["uidNumber", "gidNumber"])
+        self.assertEqual(int(people[JSMITH][1]["uidNumber"][0]), before)
+        self.assertEqual(int(people[MROSSI][1]["uidNumber"][0]), taken)
+        self.assertIn("user %s: uidNumber %d from auth0-map-attribute is held by user %s"
+                      % (JSMITH, taken, MROSSI), self.s.log_text())
+        self.assertEqual(int(people[JANE][1]["gidNumber"][0]), gid)
+
+
 class NativeResources(FeedBase):
     """Native groups and organizations (#16): the log says only that one
     changed (a Management API write on /api/v2/groups or /organizations),
