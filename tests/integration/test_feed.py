@@ -301,6 +301,44 @@ class FullWhenNeeded(FeedBase):
         self.assertEqual(self.person(JANE, ["sn"])[1]["sn"], [b"Stormy"])
 
 
+class WritePlan(FeedBase):
+    """An incremental refresh writes in the order of the write plan (#14):
+    deletes, renames (through temporary names), adds, then modifies."""
+
+    def uids(self):
+        return {k: dn.split(",")[0] for k, (dn, a) in self.s.people().items()}
+
+    def test_swap_of_usernames_and_a_freed_uid(self):
+        self.start()
+        newbie = "auth0|feed00000000000000000002"
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == JANE:
+                    u["username"] = "jsmith"
+                elif u["user_id"] == JSMITH:
+                    u["username"] = "jane"
+            users = [u for u in users if u["user_id"] != MROSSI]
+            users.append({"user_id": newbie, "email": "mr2@example.com", "username": "mrossi",
+                          "name": "Another Rossi",
+                          "identities": [{"connection": DB, "provider": "auth0",
+                                          "user_id": "feed00000000000000000002"}]})
+            return users
+        self.edit_users(change)
+        self.assertEqual(self.reload(), 4)
+        line = self.incremental()
+        self.assertIn("4 events, 4 fetches", line)
+        uids = self.uids()
+        self.assertEqual(uids[JANE], "uid=jsmith")
+        self.assertEqual(uids[JSMITH], "uid=jane")
+        self.assertEqual(uids[newbie], "uid=mrossi")
+        self.assertNotIn(MROSSI, uids)
+        m = monitor_attrs(self.s)
+        self.assertEqual(int(m["auth0MonEntryErrors"]), 0)
+        # nothing left over for the next run
+        self.assertIn("0 events, 0 fetches, 0 writes", self.incremental())
+
+
 class MetadataIds(FeedBase):
     """uidNumber / gidNumber from metadata (#14, ids.c) in an incremental
     refresh: the checks see every stored user, group and role, although
