@@ -192,4 +192,53 @@ int auth0_export_users( struct auth0_api *api, const char *conn_id,
 int auth0_authz_fetch( struct auth0_api *api, struct auth0_model *m,
 	char *errbuf );
 
+/* logs.c: the change feed (incremental refresh) */
+
+/* Resources only a whole refetch can bring up to date (ch_whole). */
+#define AUTH0_CH_USERS		0x01	/* every user: a full refresh */
+#define AUTH0_CH_ROLES		0x02
+#define AUTH0_CH_CLIENTS	0x04
+#define AUTH0_CH_CONNECTIONS	0x08
+#define AUTH0_CH_GROUPS		0x10	/* native groups */
+#define AUTH0_CH_ORGS		0x20	/* organizations */
+#define AUTH0_CH_ALL		0x3f
+
+/* What a run of log events asks to re-read. */
+struct auth0_changes {
+	char		**ch_users;	/* user_ids to re-read, sorted */
+	unsigned char	*ch_forget;	/* per ch_users: drop cached passwords */
+	size_t		ch_nusers;
+	char		**ch_roles;	/* role ids whose members to re-read */
+	size_t		ch_nroles;
+	unsigned	ch_whole;	/* AUTH0_CH_* */
+	char		ch_why[AUTH0_ERRLEN];	/* the first reason for it */
+	unsigned long	ch_events;	/* events read */
+	unsigned long	ch_skipped;	/* of connections not selected */
+	unsigned long	ch_logins;	/* successful logins (not fetched) */
+	unsigned long	ch_ignored;	/* nothing imported changed */
+	unsigned long	ch_bad;		/* malformed events */
+	char		*ch_checkpoint;	/* the newest log_id read, or NULL */
+	char		*ch_newest_date;	/* its date (ISO-8601) */
+};
+
+/* 1 when the user_id is one the model already holds. */
+typedef int (auth0_known_fn)( void *arg, const char *user_id );
+
+void auth0_changes_init( struct auth0_changes *ch );
+void auth0_changes_free( struct auth0_changes *ch );
+long auth0_changes_user( const struct auth0_changes *ch, const char *id );
+int auth0_logs_map( const struct cJSON *events,
+	const struct auth0_select *sel, auth0_known_fn *known, void *arg,
+	struct auth0_changes *ch );
+int auth0_logs_valid_id( const char *s );
+int auth0_logs_read( struct auth0_api *api, const char *from, size_t max,
+	struct cJSON *out, int *more, long *status, char *errbuf );
+int auth0_logs_head( struct auth0_api *api, char **log_id, char *errbuf );
+int auth0_logs_user( struct auth0_api *api, const char *id,
+	struct cJSON **user, char *errbuf );
+
+/* mgmt.c: one role's members (user_ids) for the change feed */
+int auth0_mgmt_role_members( struct auth0_api *api, const char *id,
+	struct cJSON *out, long *status, char *errbuf );
+
 #endif /* AUTH0_API_H */

@@ -135,7 +135,7 @@ offset_all( struct auth0_api *api, const char *path,
 static int
 checkpoint_all( struct auth0_api *api, const char *path,
 	const char *const *fixed, const char *take, const char *key,
-	const char *pick, cJSON *out, char *errbuf )
+	const char *pick, cJSON *out, long *status, char *errbuf )
 {
 	const char *q[AUTH0_MAX_QUERY], *next;
 	const char *paging[] = { "take", take, NULL, NULL, NULL };
@@ -149,6 +149,8 @@ checkpoint_all( struct auth0_api *api, const char *path,
 		paging[3] = from;
 		query_join( q, fixed, paging );
 		rc = auth0_api_get( api, &c, path, q, errbuf );
+		if ( status )
+			*status = c.ca_status;
 		if ( rc )
 			break;
 		items = cJSON_GetObjectItemCaseSensitive( c.ca_json, key );
@@ -214,7 +216,7 @@ connection_id( struct auth0_api *api, struct conns *cs, const char *name,
 			return AUTH0_ERR_NOMEM;
 		rc = checkpoint_all( api, "/api/v2/connections", fixed,
 			AUTH0_TAKE_CONNS, "connections", NULL, cs->cs_list,
-			errbuf );
+			NULL, errbuf );
 		if ( rc )
 			return rc;
 	}
@@ -398,7 +400,7 @@ role_details( struct auth0_api *api, cJSON *role, char *errbuf )
 		goto done;
 	sprintf( path, "/api/v2/roles/%s/users", eid );
 	rc = checkpoint_all( api, path, NULL, AUTH0_TAKE_MEMBERS, "users",
-		"user_id", members, errbuf );
+		"user_id", members, NULL, errbuf );
 	if ( rc )
 		goto done;
 	sprintf( path, "/api/v2/roles/%s/permissions", eid );
@@ -415,6 +417,32 @@ done:
 		snprintf( errbuf, AUTH0_ERRLEN, "out of memory" );
 	cJSON_Delete( members );
 	cJSON_Delete( perms );
+	free( path );
+	free( eid );
+	return rc;
+}
+
+/*
+ * The members (user_ids, into the array out) of one role, for the change
+ * feed; *status is 404 when the role is gone.
+ */
+int
+auth0_mgmt_role_members( struct auth0_api *api, const char *id, cJSON *out,
+	long *status, char *errbuf )
+{
+	char *eid = auth0_api_escape( id ), *path;
+	int rc;
+
+	*status = 0;
+	path = eid ? malloc( strlen( eid ) + sizeof( "/api/v2/roles//users" ) ) :
+		NULL;
+	if ( path == NULL ) {
+		free( eid );
+		return AUTH0_ERR_NOMEM;
+	}
+	sprintf( path, "/api/v2/roles/%s/users", eid );
+	rc = checkpoint_all( api, path, NULL, AUTH0_TAKE_MEMBERS, "users",
+		"user_id", out, status, errbuf );
 	free( path );
 	free( eid );
 	return rc;
@@ -477,5 +505,6 @@ auth0_mgmt_checkpoint( struct auth0_api *api, const char *path,
 	const char *const *fixed, const char *take, const char *key,
 	const char *pick, cJSON *out, char *errbuf )
 {
-	return checkpoint_all( api, path, fixed, take, key, pick, out, errbuf );
+	return checkpoint_all( api, path, fixed, take, key, pick, out,
+		NULL, errbuf );
 }

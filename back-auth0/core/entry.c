@@ -142,13 +142,26 @@ int
 auth0_entry_digest( const struct auth0_entry *e, const char *const *names,
 	unsigned char out[16] )
 {
+	return auth0_entry_digest_sets( e, names, NULL, out );
+}
+
+/* As auth0_entry_digest(); where sets[i] is set, the values of names[i]
+ * count as a set (auth0_digest_attr_set). */
+int
+auth0_entry_digest_sets( const struct auth0_entry *e,
+	const char *const *names, const unsigned char *sets,
+	unsigned char out[16] )
+{
 	struct auth0_digest d;
-	int i, rc;
+	int i, k, rc;
 
 	rc = auth0_digest_init( &d );
-	for ( ; rc == AUTH0_OK && *names; names++ ) {
-		struct auth0_eattr *a = auth0_entry_find( e, *names );
-		auth0_digest_attr( &d, *names, a ? a->ea_nvals : 0 );
+	for ( k = 0; rc == AUTH0_OK && names[k]; k++ ) {
+		struct auth0_eattr *a = auth0_entry_find( e, names[k] );
+		if ( sets && sets[k] )
+			auth0_digest_attr_set( &d, names[k], a ? a->ea_nvals : 0 );
+		else
+			auth0_digest_attr( &d, names[k], a ? a->ea_nvals : 0 );
 		for ( i = 0; a && i < a->ea_nvals; i++ )
 			auth0_digest_value( &d, a->ea_vals[i],
 				strlen( a->ea_vals[i] ) );

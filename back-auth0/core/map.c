@@ -480,7 +480,7 @@ user_posix( const struct auth0_model *m, const struct auth0_user *u,
 	long uidnumber, const struct auth0_mapconf *mc, struct auth0_entry *e )
 {
 	char *home = home_dir( mc->mc_home_prefix, u->us_uid );
-	long gid = m ? auth0_user_mapped_number( m, u, "gidNumber" ) : -1;
+	long gid = u->us_gidnumber;	/* checked by the caller (diff.c) */
 	int rc = 0;
 
 	if ( home == NULL )

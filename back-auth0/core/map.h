@@ -82,5 +82,8 @@ int auth0_eattr_equal( const struct auth0_eattr *a,
 	const struct auth0_eattr *b );
 int auth0_entry_digest( const struct auth0_entry *e,
 	const char *const *names, unsigned char out[16] );
+int auth0_entry_digest_sets( const struct auth0_entry *e,
+	const char *const *names, const unsigned char *sets,
+	unsigned char out[16] );
 
 #endif /* AUTH0_MAP_H */

@@ -382,6 +382,16 @@ cmp_user_id( const void *a, const void *b )
 }
 
 /* Sorts users by user_id: every later step relies on that order. */
+/* Appends a parsed user to m, which owns it on success. */
+int
+auth0_model_append_user( struct auth0_model *m, const struct auth0_user *u )
+{
+	if ( m->sn_nusers == m->sn_cap && model_grow( m ) )
+		return AUTH0_ERR_NOMEM;
+	m->sn_users[m->sn_nusers++] = *u;
+	return AUTH0_OK;
+}
+
 void
 auth0_model_sort_users( struct auth0_model *m )
 {

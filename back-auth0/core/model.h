@@ -56,6 +56,8 @@ struct auth0_user {
 	char	*us_uid;		/* chosen by auth0_map_assign_uids() */
 	char	*us_dn;			/* auth0_map_prepare_dns(), or NULL */
 	int	us_uid_fallback;	/* 1 when a collision forced user_id */
+	long	us_uidnumber;		/* from metadata, checked by the */
+	long	us_gidnumber;		/* slapd side; 0: none */
 	struct auth0_ref *us_memberof;	/* set by auth0_flatten() */
 	size_t	us_nmemberof;
 };
@@ -285,6 +287,42 @@ int auth0_model_add_connections( struct auth0_model *m,
 const char *auth0_model_conn_name( const struct auth0_model *m,
 	const char *id );
 int auth0_orgs_prepare( struct auth0_model *m, auth0_fold_fn *fold );
+
+int auth0_model_append_user( struct auth0_model *m,
+	const struct auth0_user *u );
+
+/* patch.c: the change feed's patch of a kept model */
+struct auth0_mapconf;	/* map.h */
+
+struct auth0_patch_role {
+	char	*pr_id;
+	char	**pr_users;	/* user_ids, NULL-terminated */
+};
+
+struct auth0_patch {
+	struct auth0_model	pa_fetched;	/* users re-read (selected) */
+	char			**pa_gone;	/* user_ids gone */
+	struct auth0_patch_role	*pa_roles;
+	size_t			pa_nroles;
+	unsigned char		*pa_dirty;	/* out: per user of the model */
+	size_t			pa_ndirty;
+	unsigned char		*pa_cdirty[AUTH0_ORGROLE + 1];	/* out: per
+					 * group, role, client, organization
+					 * and organization role (by
+					 * auth0_kind): its members moved */
+	size_t			pa_ncdirty[AUTH0_ORGROLE + 1];
+	char			**pa_old_dns;	/* out: DNs before the patch */
+};
+
+void auth0_patch_init( struct auth0_patch *pa );
+void auth0_patch_free( struct auth0_patch *pa );
+int auth0_patch_gone( struct auth0_patch *pa, const char *id );
+int auth0_patch_role( struct auth0_patch *pa, const char *id,
+	char **members );
+int auth0_patch_apply( struct auth0_patch *pa, struct auth0_model *m,
+	char **fetched, auth0_fold_fn *fold,
+	const struct auth0_mapconf *mc );
+size_t auth0_model_user_bytes( const struct auth0_model *m );
 
 /* flatten.c */
 int auth0_flatten( struct auth0_model *m );

@@ -34,6 +34,10 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_MAX_IP	20
 #define AUTH0_DEFAULT_BIND_WINDOW	300
 #define AUTH0_DEFAULT_BIND_POOL		8
+/* the change feed (#15) */
+#define AUTH0_DEFAULT_FEED_REFRESH	60	/* seconds, feed on */
+#define AUTH0_DEFAULT_FULL_REFRESH	86400	/* seconds */
+#define AUTH0_FEED_MAX_EVENTS		1000	/* per incremental refresh */
 
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
@@ -69,6 +73,16 @@ struct auth0_stats {
 	unsigned long	st_unchanged;
 	unsigned long	st_errors;	/* entries that failed to apply */
 	int		st_skipped;	/* its source failed: left alone */
+};
+
+/* Resources cn=Monitor reports on one by one (feed.c). */
+enum auth0_feed_res {
+	AUTH0_FEED_RES_USERS = 0,
+	AUTH0_FEED_RES_ROLES,
+	AUTH0_FEED_RES_CLIENTS,
+	AUTH0_FEED_RES_AUTHZ,
+	AUTH0_FEED_RES_LOGS,
+	AUTH0_FEED_RES_N
 };
 
 /* One per overlay instance (per database). */
@@ -132,6 +146,8 @@ struct auth0_info {
 
 	/* cn=Monitor (monitor.c) */
 	struct berval		ai_monitor_ndn;
+	struct berval		ai_monitor_own;	/* its DN, as monitor.c
+						 * computes it */
 	void			*ai_monitor_cb;
 
 	/* the API session, touched by the refresh task only (source.c) */
@@ -158,6 +174,24 @@ struct auth0_info {
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
 	struct auth0_api_stats	ai_api_total;
+
+	/* the change feed (feed.c; #15): configuration, under ai_mutex */
+	int			ai_change_feed;	/* auth0-change-feed logs */
+	int			ai_refresh_set;	/* interval set by the admin */
+	long			ai_full_interval;	/* seconds */
+	int			ai_feed_want_full;	/* full-refresh-now */
+	int			ai_feed_noscope;	/* read:logs refused */
+	int			ai_feed_again;	/* more events: run again now */
+	/* state: the model and checkpoint belong to the refresh task; the
+	 * copies for cn=Monitor are under ai_mutex */
+	struct auth0_model	*ai_feed_model;	/* of the last clean run */
+	char			*ai_feed_checkpoint;	/* what it applied */
+	time_t			ai_last_full;	/* last clean full refresh */
+	char			ai_mon_checkpoint[72];
+	long			ai_mon_lag;	/* seconds, -1: none yet */
+	unsigned long		ai_mon_model_bytes;	/* the kept users */
+	time_t			ai_res_success[AUTH0_FEED_RES_N];
+	char			ai_res_error[AUTH0_FEED_RES_N][AUTH0_ERRLEN];
 };
 
 /* The imported subtrees, below the suffix. */
@@ -174,6 +208,11 @@ struct auth0_stored {
 	unsigned long	sd_number;	/* uidNumber / gidNumber, 0 if none */
 	unsigned char	sd_digest[16];
 	int		sd_seen;
+	int		sd_kind;	/* its source within the container
+					 * (roles: 0 rbac, 1 authz; groups:
+					 * 0 authz, 1 auth0 (native)) */
+	int		sd_moved;	/* below an organization this
+					 * refresh renames (holdback.c) */
 };
 
 struct auth0_index {
@@ -185,7 +224,18 @@ struct auth0_index {
 	int		ix_err;
 };
 
-/* One refresh in progress: refresh.c drives it, diff.c plans, write.c writes. */
+/* A stored entry that changes in this refresh (plan.c). */
+struct auth0_plan_item {
+	int			pi_ou;		/* enum auth0_ou */
+	size_t			pi_idx;		/* the object in the model */
+	struct auth0_stored	*pi_sd;
+	struct berval		pi_ndn;		/* where it ends up */
+	struct berval		pi_rdn, pi_nrdn;	/* new RDN, if renamed */
+	int			pi_rename;
+	int			pi_status;	/* of the rename, once written */
+};
+
+/* One refresh in progress: refresh.c drives it, diff.c plans (plan.c orders), write.c writes. */
 /* Parts of a refresh, timed for the log: read, model, stored, write. */
 #define AUTH0_PHASES	4
 
@@ -198,12 +248,17 @@ struct auth0_run {
 	struct auth0_valcache	*rn_vc;		/* valcache.c, per run */
 	struct auth0_stats	rn_st[AUTH0_OU_N];
 	const char		**rn_user_attrs;	/* compared on users */
+	unsigned char		*rn_sets[AUTH0_OU_N];	/* which compare as
+						 * sets (auth0_write_sets) */
 	struct auth0_maprule	*rn_rules;	/* copies, owned by the run */
 	int			rn_nrules;
 	char			**rn_retired;	/* taken from ai_retired */
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */
+	unsigned long		*rn_claimed;	/* uidNumbers given in metadata,
+						 * sorted: not handed out */
+	size_t			rn_nclaimed;
 	unsigned long		rn_max_delete;
 	int			rn_max_delete_pct;
 	int			rn_force;
@@ -221,7 +276,29 @@ struct auth0_run {
 	char			rn_err[AUTH0_ERRLEN];
 	char			rn_res_err[AUTH0_ERRLEN];	/* a resource
 					 * failed, its stored data kept */
+	/* the change feed (feed.c) */
+	int			rn_full;	/* a full refresh */
+	int			rn_partial;	/* only rn_dirty users */
+	unsigned char		*rn_dirty;	/* per model user, or NULL */
+	unsigned char		*rn_cdirty[AUTH0_OU_N];	/* per group, role,
+					 * client, organization (role):
+					 * members moved (partial) */
+	unsigned long		rn_ncdirty[AUTH0_OU_N];
+	char			**rn_lookup;	/* stored DNs to index */
+	char			**rn_gone;	/* user_ids confirmed gone, sorted */
+	unsigned long		rn_stored_users;	/* the delete guard's base */
+	char			*rn_checkpoint;	/* written with the last batch */
+	char			*rn_head;	/* a full run's starting log_id */
+	unsigned long		rn_events, rn_fetches;
+	int			rn_feed_more;	/* more events are waiting */
+	int			rn_resched;	/* the interval changed */
+	long			rn_lag;		/* seconds, newest event */
 };
+
+/* What auth0_feed_run leaves for the refresh to do. */
+#define AUTH0_FEED_FULL		0
+#define AUTH0_FEED_PARTIAL	1
+#define AUTH0_FEED_DONE		2
 
 #include "proto-auth0.h"
 

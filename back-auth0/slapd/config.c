@@ -52,7 +52,11 @@ enum {
 	AUTH0_CF_BINDTHROTTLE,
 	AUTH0_CF_BINDPOOL,
 	AUTH0_CF_SYNC,
-	AUTH0_CF_EXPORTTIMEOUT
+	AUTH0_CF_EXPORTTIMEOUT,
+	/* the change feed (#15) */
+	AUTH0_CF_CHANGEFEED,
+	AUTH0_CF_FULLREFRESH,
+	AUTH0_CF_FULLNOW
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -230,6 +234,25 @@ static ConfigTable auth0_cfg[] = {
 	  "gives it up' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	/* the change feed (#15) */
+	{ "auth0-change-feed", "logs|off", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_CHANGEFEED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "40 NAME 'olcAuth0ChangeFeed' "
+	  "DESC 'logs: refreshes between full ones read the tenant log' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-full-refresh-interval", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_FULLREFRESH, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "41 NAME 'olcAuth0FullRefreshInterval' "
+	  "DESC 'Seconds between full refreshes while the change feed is on' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-full-refresh-now", "TRUE", 2, 2, 0,
+	  ARG_MAGIC|ARG_ON_OFF|AUTH0_CF_FULLNOW, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "42 NAME 'olcAuth0FullRefreshNow' "
+	  "DESC 'Writing TRUE starts a full refresh now (cn=config only)' "
+	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -247,7 +270,9 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
-	  "olcAuth0ExportTimeout ) )",
+	  "olcAuth0ExportTimeout $ "
+	  "olcAuth0ChangeFeed $ olcAuth0FullRefreshInterval $ "
+	  "olcAuth0FullRefreshNow ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -344,6 +369,8 @@ static const struct numdir {
 		AUTH0_DEFAULT_BIND_POOL },
 	{ AUTH0_CF_EXPORTTIMEOUT, offsetof( struct auth0_info,
 		ai_export_timeout ), 1, 86400, AUTH0_DEFAULT_EXPORT_TIMEOUT },
+	{ AUTH0_CF_FULLREFRESH, offsetof( struct auth0_info,
+		ai_full_interval ), 60, 31536000L, AUTH0_DEFAULT_FULL_REFRESH },
 	{ 0, 0, 0, 0, 0 }
 };
 
@@ -369,6 +396,7 @@ auth0_config_defaults( struct auth0_info *ai )
 	for ( nd = numdirs; nd->nd_type; nd++ )
 		*(long *)( (char *)ai + nd->nd_off ) = nd->nd_default;
 	ai->ai_sync = 1;
+	ai->ai_change_feed = 1;
 	ai->ai_bind_on = AUTH0_BIND_UNSET;
 	ai->ai_bind_sep = ',';
 	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
@@ -442,6 +470,9 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_SYNC:
 		c->value_int = ai->ai_sync;
 		break;
+	case AUTH0_CF_CHANGEFEED:
+		emit_str( c, ai->ai_change_feed ? "logs" : "off" );
+		break;
 	case AUTH0_CF_BIND:
 		if ( ai->ai_bind_on == AUTH0_BIND_UNSET )
 			return 1;
@@ -468,6 +499,8 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 			emit_str( c, ai->ai_connections[i] );
 		break;
 	case AUTH0_CF_REFRESH:
+		if ( !ai->ai_refresh_set )
+			return 1;	/* the default follows the change feed */
 		snprintf( buf, sizeof( buf ), "%ld",
 			(long)ai->ai_refresh_interval );
 		emit_str( c, buf );
@@ -609,6 +642,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_SYNC:
 		ai->ai_sync = 1;
 		break;
+	case AUTH0_CF_CHANGEFEED:
+		ai->ai_change_feed = 1;
+		break;
 	case AUTH0_CF_BINDSEP:
 		ai->ai_bind_sep = ',';
 		break;
@@ -621,7 +657,8 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		connections_delete( ai, c->valx );
 		break;
 	case AUTH0_CF_REFRESH:
-		ai->ai_refresh_interval = AUTH0_DEFAULT_REFRESH;
+		ai->ai_refresh_set = 0;
+		auth0_feed_interval( ai );
 		break;
 	case AUTH0_CF_UIDRANGE:
 		ai->ai_uid_lo = AUTH0_DEFAULT_UID_LO;
@@ -639,6 +676,7 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		ai->ai_force_delete = 0;
 		break;
 	case AUTH0_CF_REFRESHNOW:
+	case AUTH0_CF_FULLNOW:
 		break;
 	case AUTH0_CF_MAPATTR:
 		rules_delete( ai, c->valx );
@@ -668,6 +706,33 @@ set_connection( ConfigArgs *c, struct auth0_info *ai, const char *name )
 	return 0;
 }
 
+/*
+ * 1 when the mapper writes a value of at itself and at holds one value
+ * only (displayName, auth0Blocked, ...): a rule's value would be a second
+ * one, and every refresh of that user would fail the schema.  uidNumber
+ * and gidNumber are not added to but replaced (ids.c).
+ */
+static int
+single_and_mapped( AttributeType *at )
+{
+	const char *const *n;
+	AttributeDescription *ad;
+	const char *text;
+
+	if ( !is_at_single_value( at ) )
+		return 0;
+	for ( n = auth0_map_user_attrs; *n; n++ ) {
+		ad = NULL;
+		if ( strcasecmp( *n, "uidNumber" ) == 0 ||
+				strcasecmp( *n, "gidNumber" ) == 0 )
+			continue;
+		if ( slap_str2ad( *n, &ad, &text ) == LDAP_SUCCESS &&
+				ad->ad_type == at )
+			return 1;
+	}
+	return 0;
+}
+
 static int
 set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 {
@@ -685,6 +750,9 @@ set_map_rule( ConfigArgs *c, struct auth0_info *ai )
 			auth0_cfg_reserved_attr( ad->ad_cname.bv_val ) )
 		return cf_error( c, "%s: \"%s\" is set by the module itself",
 			c->argv[1] );
+	if ( single_and_mapped( ad->ad_type ) )
+		return cf_error( c, "%s: \"%s\" is single-valued and the module "
+			"already sets it from the Auth0 profile", c->argv[1] );
 	if ( strlen( c->argv[2] ) > AUTH0_CFG_PATH_MAX ||
 			!auth0_path_valid( c->argv[2] ) )
 		return cf_error( c, "%s: \"%s\" is not a JSON path like "
@@ -769,6 +837,12 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 	case AUTH0_CF_SYNC:
 		ai->ai_sync = c->value_int;
 		return 0;
+	case AUTH0_CF_CHANGEFEED:
+		if ( strcasecmp( arg, "logs" ) && strcasecmp( arg, "off" ) )
+			return cf_error( c, "%s: \"%s\" is not logs or off", arg );
+		ai->ai_change_feed = strcasecmp( arg, "logs" ) == 0;
+		auth0_feed_interval( ai );
+		return 0;
 	case AUTH0_CF_BIND:
 		switch ( auth0_cfg_bind_mode( arg ) ) {
 		case 1:
@@ -800,6 +874,12 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		if ( c->value_int )
 			auth0_refresh_now( ai );
 		return 0;
+	case AUTH0_CF_FULLNOW:
+		if ( c->value_int && CONFIG_ONLINE_ADD( c ) ) {
+			ai->ai_feed_want_full = 1;
+			auth0_refresh_now( ai );
+		}
+		return 0;
 	case AUTH0_CF_FORCEDELETE:
 		/* an action, like refresh-now: a TRUE left in slapd.d (slapd
 		 * keeps the written value) must not force a refresh after a
@@ -821,6 +901,7 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "
 				"(0-31536000)", arg );
 		ai->ai_refresh_interval = (time_t)v;
+		ai->ai_refresh_set = 1;
 		return 0;
 	case AUTH0_CF_UIDRANGE:
 	case AUTH0_CF_GIDRANGE:
@@ -850,6 +931,7 @@ apply_bits( int type )
 	switch ( type ) {
 	case AUTH0_CF_SYNC:
 	case AUTH0_CF_REFRESH:
+	case AUTH0_CF_CHANGEFEED:
 		return AUTH0_APPLY_TASK;
 	case AUTH0_CF_BIND:
 	case AUTH0_CF_DOMAIN:
@@ -880,6 +962,7 @@ auth0_cf_apply( ConfigArgs *c )
 	todo = ai->ai_apply;
 	ai->ai_apply = 0;
 	if ( ai->ai_open && ( todo & AUTH0_APPLY_TASK ) ) {
+		auth0_feed_interval( ai );
 		if ( ai->ai_sync && !ai->ai_snapshot_dir && !ai->ai_domain )
 			Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: auth0-sync is "
 				"on but no source is configured (set "
@@ -937,6 +1020,9 @@ auth0_cf_gen( ConfigArgs *c )
 		rc = auth0_cf_set( c, ai, secret );
 	/* the runtime follows once the whole change is in (auth0_cf_apply) */
 	bits = apply_bits( c->type );
+	/* the change feed's kept model was built with the old settings */
+	if ( rc == 0 && ai->ai_open && c->type != AUTH0_CF_REFRESHNOW )
+		ai->ai_feed_want_full = 1;
 	if ( rc == 0 && bits && ai->ai_open ) {
 		ai->ai_apply |= bits;
 		config_push_cleanup( c, auth0_cf_apply );

@@ -2,13 +2,19 @@
 /*
  * For each container (ou=people, groups, roles, applications,
  * organizations, and the organizations' role entries below them): index
- * what is stored by its Auth0 id with a fingerprint of the managed attributes,
- * map every object of the model, and queue an add, a rename and/or a
- * modify only where the fingerprint differs; then delete what the source
- * no longer has.  A container whose source failed is left alone; users
- * are only deleted when every user record was read and within
- * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries and
- * new ones come from counters on ou=people and ou=groups.
+ * what is stored by its Auth0 id with a fingerprint of the managed
+ * attributes, map every object of the model and record in the plan (plan.c) each
+ * stored entry whose fingerprint or DN differs.  Only then is anything
+ * written, in the order of DESIGN.md 8.1: deletes of what the source no
+ * longer has, the renames (plan.c), adds, and the modifies of entries
+ * whose rename succeeded.  A container whose source failed is left alone;
+ * users are only deleted when every user record was read and within
+ * auth0-max-delete.  uidNumbers and gidNumbers are kept on the entries
+ * (they follow the Auth0 id through renames) and new ones come from
+ * counters on ou=people and ou=groups.  A change feed run (rn_partial,
+ * slapd/feed.c) goes through the same plan but compares and adds only the
+ * users and containers whose data moved, and deletes only the users Auth0
+ * said are gone.
  * Runs in the refresh task's thread only.
  */
 #include "portable.h"
@@ -28,7 +34,15 @@ struct ouspec {
 	unsigned		os_needs;	/* AUTH0_RES_* it is built from */
 	int			os_scope;	/* of its stored entries */
 	const char		*os_label;	/* in the log */
+	const char		*os_kind;	/* attribute naming the source of
+						 * an entry of a mixed container,
+						 * or NULL */
+	const char		*os_kind0;	/* its value for kind 0 */
+	const char		*os_kind1;	/* ... and for kind 1 */
 };
+
+/* Kinds of entries a container may hold (struct auth0_stored sd_kind). */
+#define AUTH0_KINDS	2
 
 /* What native groups and organizations are built from (DESIGN.md 8.3). */
 #define NATIVE_GROUPS	( AUTH0_RES_GROUPS | AUTH0_RES_GROUP_MEMBERS )
@@ -41,10 +55,12 @@ static const struct ouspec ous[AUTH0_OU_N] = {
 	/* native groups failed: holdback.c keeps theirs, the rest applies */
 	{ AUTH0_OU_GROUPS, "auth0GroupId", "auth0Group", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_AUTHZ | AUTH0_RES_ROLES |
-		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups" },
+		AUTH0_RES_CONNS, LDAP_SCOPE_ONELEVEL, "groups",
+		"auth0GroupSource", "authz", "auth0" },
 	{ AUTH0_OU_ROLES, "auth0RoleId", "auth0Role", "gidNumber",
 		AUTH0_RES_USERS | AUTH0_RES_ROLES | AUTH0_RES_AUTHZ |
-		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles" },
+		NATIVE_GROUPS, LDAP_SCOPE_ONELEVEL, "roles",
+		"auth0RoleSource", "rbac", "authz" },
 	{ AUTH0_OU_APPS, "auth0ClientId", "auth0Application", NULL,
 		AUTH0_RES_USERS | AUTH0_RES_CLIENTS | AUTH0_RES_ROLES |
 		AUTH0_RES_AUTHZ | NATIVE_GROUPS | AUTH0_RES_CONNS,
@@ -84,6 +100,8 @@ struct index_ctx {
 	struct auth0_index	*ic_ix;
 	AttributeDescription	*ic_key;
 	AttributeDescription	*ic_number;	/* NULL when not numbered */
+	AttributeDescription	*ic_kind;	/* NULL: one kind only */
+	const char		*ic_kind1;
 	const char *const	*ic_attrs;
 	struct auth0_valcache	*ic_vc;
 	struct auth0_run	*ic_rn;
@@ -116,6 +134,10 @@ index_entry( struct index_ctx *ic, Entry *e )
 	if ( sd->sd_number >= ix->ix_lo && sd->sd_number <= ix->ix_hi &&
 			sd->sd_number > ix->ix_max_in_range )
 		ix->ix_max_in_range = sd->sd_number;
+	a = ic->ic_kind ? attr_find( e->e_attrs, ic->ic_kind ) : NULL;
+	if ( a && a->a_numvals > 0 &&
+			strcasecmp( a->a_vals[0].bv_val, ic->ic_kind1 ) == 0 )
+		sd->sd_kind = 1;
 	auth0_write_entry_digest( ic->ic_vc, e, ic->ic_attrs, sd->sd_digest );
 	if ( tsearch( sd, &ix->ix_root, cmp_stored ) == NULL ) {
 		stored_free( sd );
@@ -150,8 +172,8 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	Operation *op = rn->rn_op;
 	slap_callback cb = { 0 };
 	SlapReply rs = { REP_RESULT };
-	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, attrs,
-		rn->rn_vc, rn };
+	struct index_ctx ic = { &rn->rn_index[ou], NULL, NULL, NULL,
+		ous[ou].os_kind1, attrs, rn->rn_vc, rn };
 	char dnbuf[SLAP_TEXT_BUFLEN], fbuf[64];
 	struct berval dn, ndn = BER_BVNULL;
 	const char *text;
@@ -159,7 +181,9 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 
 	if ( slap_str2ad( ous[ou].os_key, &ic.ic_key, &text ) ||
 			( ous[ou].os_number && slap_str2ad( ous[ou].os_number,
-				&ic.ic_number, &text ) ) )
+				&ic.ic_number, &text ) ) ||
+			( ous[ou].os_kind && slap_str2ad( ous[ou].os_kind,
+				&ic.ic_kind, &text ) ) )
 		return -1;
 	ou_dn( rn, ou, dnbuf, sizeof( dnbuf ) );
 	ber_str2bv( dnbuf, 0, 0, &dn );
@@ -189,6 +213,46 @@ index_load( struct auth0_run *rn, enum auth0_ou ou, const char *const *attrs )
 	return ( rc || rs.sr_err || ic.ic_ix->ix_err ) ? -1 : 0;
 }
 
+static struct auth0_stored *index_find( struct auth0_index *ix,
+	const char *id );
+
+/*
+ * A partial (change feed) run reads only the stored users it may touch:
+ * the entries at the DNs in rn_lookup (old and new DNs of dirty users).
+ */
+static int
+index_some( struct auth0_run *rn, const char *const *attrs )
+{
+	struct index_ctx ic = { &rn->rn_index[AUTH0_OU_USERS], NULL, NULL,
+		NULL, ous[AUTH0_OU_USERS].os_kind1, attrs, rn->rn_vc, rn };
+	Operation *op = rn->rn_op;
+	struct berval dn, ndn;
+	const char *text;
+	Entry *e;
+	char **p;
+
+	if ( slap_str2ad( "auth0UserId", &ic.ic_key, &text ) ||
+			slap_str2ad( "uidNumber", &ic.ic_number, &text ) )
+		return -1;
+	for ( p = rn->rn_lookup; p && *p; p++ ) {
+		ber_str2bv( *p, 0, 0, &dn );
+		if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) )
+			continue;
+		e = NULL;
+		if ( be_entry_get_rw( op, &ndn, NULL, NULL, 0, &e ) ==
+				LDAP_SUCCESS && e ) {
+			/* an old DN may be another dirty user's new one */
+			Attribute *a = attr_find( e->e_attrs, ic.ic_key );
+			if ( a && a->a_numvals &&
+					index_find( ic.ic_ix, a->a_vals[0].bv_val ) == NULL )
+				index_entry( &ic, e );
+			be_entry_release_r( op, e );
+		}
+		ch_free( ndn.bv_val );
+	}
+	return ic.ic_ix->ix_err ? -1 : 0;
+}
+
 static struct auth0_stored *
 index_find( struct auth0_index *ix, const char *id )
 {
@@ -206,10 +270,13 @@ auth0_diff_free( struct auth0_run *rn )
 
 	for ( ou = 0; ou < AUTH0_OU_N; ou++ ) {
 		tdestroy( rn->rn_index[ou].ix_root, stored_free );
+		ch_free( rn->rn_sets[ou] );
+		rn->rn_sets[ou] = NULL;
 		memset( &rn->rn_index[ou], 0, sizeof( rn->rn_index[ou] ) );
 	}
 	auth0_valcache_free( rn->rn_vc );
 	rn->rn_vc = NULL;
+	auth0_ids_free( rn );
 }
 
 /*
@@ -249,6 +316,8 @@ load_counter( struct auth0_run *rn, enum auth0_ou ou, const char *attr,
 	if ( max_in_range >= *next )
 		*next = max_in_range + 1;
 }
+
+static const char *const *attrs_for( struct auth0_run *rn, enum auth0_ou ou );
 
 /* Maps object idx of container ou into pe. */
 static int
@@ -318,63 +387,108 @@ number_for( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 	if ( ous[ou].os_number == NULL )
 		return 0;
 	if ( ou == AUTH0_OU_USERS ) {
-		/* an id given in metadata (auth0-map-attribute) wins */
-		mapped = auth0_user_mapped_number( &rn->rn_model,
-			&rn->rn_model.sn_users[idx], "uidNumber" );
+		/* an id given in metadata (auth0-map-attribute, checked by
+		 * ids.c) wins */
+		mapped = rn->rn_model.sn_users[idx].us_uidnumber;
 		if ( mapped > 0 )
 			return mapped;
 	}
 	if ( sd && sd->sd_number )
 		return (long)sd->sd_number;
-	if ( ou == AUTH0_OU_USERS )
+	if ( ou == AUTH0_OU_USERS ) {
+		/* never a number given to another user in metadata */
+		while ( rn->rn_next_uid <= rn->rn_uid_hi &&
+				auth0_ids_claimed( rn, rn->rn_next_uid ) )
+			rn->rn_next_uid++;
 		return next_number( &rn->rn_next_uid, rn->rn_uid_hi );
+	}
 	return next_number( &rn->rn_next_gid, rn->rn_gid_hi );
 }
 
 /*
- * Queues what the stored entry sd (or its absence) needs to become pe.
- * Returns 1 when the entry moves to another DN.
+ * Compares the stored entry sd with pe, its object mapped, and records a
+ * change in the plan.  Returns 1 when the entry moves to another DN.
  */
 static int
-sync_entry( struct auth0_run *rn, struct auth0_writer *ap,
-	struct auth0_stats *st, struct auth0_stored *sd,
-	struct auth0_entry *pe, const char *key, const char *const *attrs )
+diff_entry( struct auth0_run *rn, struct auth0_plan *pl, enum auth0_ou ou,
+	size_t idx, struct auth0_stored *sd, struct auth0_entry *pe,
+	const char *const *attrs )
 {
+	struct auth0_stats *st = &rn->rn_st[ou];
+	struct auth0_plan_item *pi;
 	struct berval dn, ndn = BER_BVNULL;
 	unsigned char dg[16];
-	char uuid[37];
-	int rc, moved;
+	int moved;
 
-	if ( sd == NULL ) {
-		auth0_map_entryuuid( key, uuid );
-		if ( auth0_write_add( ap, pe, uuid ) == 0 )
-			st->st_adds++;
-		return 0;
-	}
 	ber_str2bv( pe->en_dn, 0, 0, &dn );
 	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) != LDAP_SUCCESS ) {
 		st->st_errors++;
 		return 0;
 	}
 	moved = !bvmatch( &ndn, &sd->sd_ndn );
-	auth0_entry_digest( pe, attrs, dg );
+	auth0_entry_digest_sets( pe, attrs, rn->rn_sets[ou], dg );
 	if ( !moved && memcmp( dg, sd->sd_digest, 16 ) == 0 ) {
 		st->st_unchanged++;
 	} else {
-		rc = auth0_write_update( ap, &sd->sd_ndn, pe, attrs, moved );
-		if ( rc > 0 && moved )
+		pi = auth0_plan_add( pl, ou, idx, sd );
+		if ( moved && auth0_plan_set_rename( pi, pe->en_dn ) == 0 )
 			st->st_renames++;
-		else if ( rc > 0 )
-			st->st_mods++;
-		else if ( rc == 0 )
-			st->st_unchanged++;
 	}
 	ch_free( ndn.bv_val );
 	return moved;
 }
 
+/* Maps object idx of ou with its number into pe; counts failures. */
+static int
+map_object( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
+	struct auth0_stored *sd, struct auth0_entry *pe )
+{
+	long number = number_for( rn, ou, idx, sd );
+
+	if ( number < 0 ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
+			"%s not imported\n", ou == AUTH0_OU_USERS ?
+			"auth0-uid-range" : "auth0-gid-range",
+			object_id( rn, ou, idx ) );
+		rn->rn_st[ou].st_errors++;
+		return -1;
+	}
+	if ( map_one( rn, ou, idx, number, pe ) != AUTH0_OK ) {
+		rn->rn_st[ou].st_errors++;
+		return -1;
+	}
+	return 0;
+}
+
 static void
-sync_objects( struct auth0_run *rn, struct auth0_writer *ap,
+progress( struct auth0_run *rn, enum auth0_ou ou, size_t i, size_t n,
+	const char *what )
+{
+	auth0_pace_yield( rn );
+	/* a cn=config write pauses slapd's pool: let it (not while reading
+	 * the stored entries, where back-mdb's search pauses by itself) */
+	if ( i % 64 == 0 )
+		ldap_pvt_thread_pool_pausecheck( &connection_pool );
+	if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
+		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
+			"%lu users %s\n", rn->rn_mc.mc_suffix,
+			(unsigned long)i + 1, (unsigned long)n, what );
+}
+
+/* 1 when a change feed run leaves object idx of ou alone (not moved). */
+static int
+not_compared( struct auth0_run *rn, enum auth0_ou ou, size_t idx )
+{
+	if ( !rn->rn_partial )
+		return 0;
+	if ( ou == AUTH0_OU_USERS )
+		return !rn->rn_dirty[idx];
+	return !rn->rn_cdirty[ou] || !rn->rn_cdirty[ou][idx];
+}
+
+/* The diff of one container: stored objects that change go to pl. */
+static void
+diff_objects( struct auth0_run *rn, struct auth0_plan *pl,
 	enum auth0_ou ou, const char *const *attrs )
 {
 	struct auth0_stats *st = &rn->rn_st[ou];
@@ -383,39 +497,93 @@ sync_objects( struct auth0_run *rn, struct auth0_writer *ap,
 	st->st_objects = n;
 	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
 		const char *key = object_id( rn, ou, i );
-		struct auth0_stored *sd = index_find( &rn->rn_index[ou], key );
-		long number = number_for( rn, ou, i, sd );
+		struct auth0_stored *sd;
 		struct auth0_entry pe;
 		int moved;
 
-		if ( sd )
-			sd->sd_seen = 1;
-		if ( number < 0 ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
-				"%s not imported\n", ou == AUTH0_OU_USERS ?
-				"auth0-uid-range" : "auth0-gid-range", key );
-			st->st_errors++;
+		/* a change feed run compares only what moved */
+		if ( not_compared( rn, ou, i ) ) {
+			st->st_unchanged++;
 			continue;
 		}
-		if ( map_one( rn, ou, i, number, &pe ) != AUTH0_OK ) {
-			st->st_errors++;
+		sd = index_find( &rn->rn_index[ou], key );
+		if ( sd == NULL )
+			continue;	/* an add: written after the renames */
+		sd->sd_seen = 1;
+		if ( map_object( rn, ou, i, sd, &pe ) != 0 )
 			continue;
-		}
-		moved = sync_entry( rn, ap, st, sd, &pe, key, attrs );
-		if ( ou == AUTH0_OU_ORG && sd && moved )
+		moved = diff_entry( rn, pl, ou, i, sd, &pe, attrs );
+		if ( ou == AUTH0_OU_ORG && moved )
 			auth0_holdback_org_moved( rn, &sd->sd_ndn, pe.en_dn );
 		/* a user blocked or renamed in Auth0 loses its cached password */
-		if ( ou == AUTH0_OU_USERS && sd && rn->rn_ai->ai_bindcache &&
+		if ( ou == AUTH0_OU_USERS && rn->rn_ai->ai_bindcache &&
 				( moved || auth0_entry_has( &pe, "auth0Blocked",
 					"TRUE" ) ) )
 			auth0_bindcache_forget( rn->rn_ai->ai_bindcache,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
-		auth0_pace_yield( rn );
-		if ( ou == AUTH0_OU_USERS && ( i + 1 ) % 10000 == 0 )
-			Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %lu of "
-				"%lu users processed\n", rn->rn_mc.mc_suffix,
-				(unsigned long)i + 1, (unsigned long)n );
+		progress( rn, ou, i, n, "compared" );
+	}
+}
+
+/* Queues the objects of ou that have no entry yet. */
+static void
+add_objects( struct auth0_run *rn, struct auth0_writer *ap, enum auth0_ou ou )
+{
+	size_t i, n = object_count( rn, ou );
+
+	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
+		const char *key = object_id( rn, ou, i );
+		struct auth0_entry pe;
+		char uuid[37];
+
+		/* a change feed run read only the entries of what moved */
+		if ( not_compared( rn, ou, i ) ||
+				index_find( &rn->rn_index[ou], key ) )
+			continue;
+		if ( map_object( rn, ou, i, NULL, &pe ) != 0 )
+			continue;
+		auth0_map_entryuuid( key, uuid );
+		if ( auth0_write_add( ap, &pe, uuid ) == 0 )
+			rn->rn_st[ou].st_adds++;
+		auth0_entry_free( &pe );
+		progress( rn, ou, i, n, "processed" );
+	}
+}
+
+/*
+ * Queues the modify of every changed entry at the name it now has; an
+ * entry whose rename failed is left alone (its modify would land on
+ * whatever holds the new name).
+ */
+static void
+modify_objects( struct auth0_run *rn, struct auth0_writer *ap,
+	struct auth0_plan *pl )
+{
+	size_t i, n = auth0_plan_count( pl );
+
+	for ( i = 0; i < n && !slapd_shutdown; i++ ) {
+		struct auth0_plan_item *pi = auth0_plan_get( pl, i );
+		enum auth0_ou ou = pi->pi_ou;
+		struct auth0_stats *st = &rn->rn_st[ou];
+		struct auth0_entry pe;
+		int rc;
+
+		if ( pi->pi_rename && pi->pi_status != LDAP_SUCCESS ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" not updated: its "
+				"rename failed\n", pi->pi_sd->sd_ndn.bv_val );
+			continue;
+		}
+		if ( map_object( rn, ou, pi->pi_idx, pi->pi_sd, &pe ) != 0 )
+			continue;
+		rc = auth0_write_modify( ap, &pi->pi_ndn, &pe, attrs_for( rn, ou ),
+			ous[ou].os_key, pi->pi_sd->sd_id );
+		if ( rc > 0 && !pi->pi_rename )
+			st->st_mods++;
+		else if ( rc == 0 && !pi->pi_rename )
+			st->st_unchanged++;
+		auth0_entry_free( &pe );
+		progress( rn, AUTH0_OU_N, i, n, "modified" );
 	}
 }
 
@@ -423,7 +591,16 @@ struct delete_ctx {
 	struct auth0_writer	*dc_ap;
 	struct auth0_stats	*dc_st;
 	struct auth0_bindcache	*dc_cache;	/* users only */
+	char			**dc_gone;	/* partial run: only these */
+	int			dc_moved;	/* 1: only entries whose
+						 * organization moves */
 };
+
+static int
+cmp_id( const void *a, const void *b )
+{
+	return strcmp( *(char *const *)a, *(char *const *)b );
+}
 
 static void
 delete_action( const void *node, VISIT which, void *arg )
@@ -431,7 +608,12 @@ delete_action( const void *node, VISIT which, void *arg )
 	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
 	struct delete_ctx *dc = arg;
 
-	if ( ( which != postorder && which != leaf ) || sd->sd_seen )
+	if ( ( which != postorder && which != leaf ) || sd->sd_seen ||
+			sd->sd_moved != dc->dc_moved )
+		return;
+	/* a change feed run deletes only users Auth0 said are gone */
+	if ( dc->dc_gone && !bsearch( &sd->sd_id, dc->dc_gone,
+			auth0_strv_len( dc->dc_gone ), sizeof( char * ), cmp_id ) )
 		return;
 	auth0_write_delete( dc->dc_ap, &sd->sd_ndn );
 	dc->dc_st->st_dels++;
@@ -456,7 +638,8 @@ count_gone( struct auth0_run *rn, enum auth0_ou ou )
 static int
 delete_guard( struct auth0_run *rn, unsigned long ndel )
 {
-	unsigned long stored = rn->rn_index[AUTH0_OU_USERS].ix_count;
+	unsigned long stored = rn->rn_partial ? rn->rn_stored_users :
+		rn->rn_index[AUTH0_OU_USERS].ix_count;
 	unsigned long limit = rn->rn_max_delete;
 
 	if ( ndel == 0 || rn->rn_force )
@@ -472,6 +655,73 @@ delete_guard( struct auth0_run *rn, unsigned long ndel )
 	return -1;
 }
 
+struct kinds_ctx {
+	unsigned long	kc_stored[AUTH0_KINDS];
+	unsigned long	kc_kept[AUTH0_KINDS];
+};
+
+static void
+kinds_action( const void *node, VISIT which, void *arg )
+{
+	struct auth0_stored *sd = *(struct auth0_stored *const *)node;
+	struct kinds_ctx *kc = arg;
+
+	if ( which != postorder && which != leaf )
+		return;
+	kc->kc_stored[sd->sd_kind]++;
+	if ( sd->sd_seen )
+		kc->kc_kept[sd->sd_kind]++;
+}
+
+/* " (auth0RoleSource rbac)" for kind k of a mixed container, else "". */
+static void
+kind_name( enum auth0_ou ou, int k, char *buf, size_t len )
+{
+	buf[0] = '\0';
+	if ( ous[ou].os_kind )
+		snprintf( buf, len, " (%s %s)", ous[ou].os_kind,
+			k ? ous[ou].os_kind1 : ous[ou].os_kind0 );
+}
+
+/*
+ * After the diff: 0 when no container but ou=people loses every entry of
+ * a kind at once (a missing roles.json, an empty extension or clients
+ * answer looks just like that); else fills rn_err.  Users have their own
+ * limit (delete_guard).
+ */
+static int
+container_guard( struct auth0_run *rn, const int del[AUTH0_OU_N] )
+{
+	char kind[64];
+	int ou, k;
+
+	if ( rn->rn_force )
+		return 0;
+	for ( ou = AUTH0_OU_USERS + 1; ou < AUTH0_OU_N; ou++ ) {
+		struct kinds_ctx kc = { { 0 } };
+
+		/* an organization's role entries follow its members' roles:
+		 * losing the last one is an ordinary change (a lost source
+		 * shows on ou=organizations itself) */
+		if ( !del[ou] || rn->rn_st[ou].st_skipped ||
+				ou == AUTH0_OU_ORGROLE )
+			continue;
+		twalk_r( rn->rn_index[ou].ix_root, kinds_action, &kc );
+		for ( k = 0; k < AUTH0_KINDS; k++ ) {
+			if ( kc.kc_stored[k] == 0 || kc.kc_kept[k] > 0 )
+				continue;
+			kind_name( ou, k, kind, sizeof( kind ) );
+			snprintf( rn->rn_err, sizeof( rn->rn_err ), "refresh "
+				"would delete all %lu entries under ou=%s%s, as if "
+				"their source were empty; nothing written "
+				"(olcAuth0ForceDelete allows it once)",
+				kc.kc_stored[k], ous[ou].os_ou, kind );
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const char *const *
 attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 {
@@ -485,12 +735,26 @@ attrs_for( struct auth0_run *rn, enum auth0_ou ou )
 		lists[ou];
 }
 
+/* Which of ou's attributes compare as sets of values. */
+static void
+load_sets( struct auth0_run *rn, enum auth0_ou ou )
+{
+	const char *const *attrs = attrs_for( rn, ou );
+	size_t n = 0;
+
+	while ( attrs[n] )
+		n++;
+	ch_free( rn->rn_sets[ou] );
+	rn->rn_sets[ou] = ch_calloc( n + 1, 1 );
+	auth0_write_sets( rn->rn_vc, attrs, rn->rn_sets[ou] );
+}
+
 /* Loads every container's index and the id counters. */
 static int
 sync_prepare( struct auth0_run *rn )
 {
 	unsigned long maxgid;
-	int ou;
+	int ou, some;
 
 	if ( rn->rn_vc == NULL )
 		rn->rn_vc = auth0_valcache_new();
@@ -499,7 +763,15 @@ sync_prepare( struct auth0_run *rn )
 			rn->rn_gid_lo + 1;
 		rn->rn_index[ou].ix_hi = ou == AUTH0_OU_USERS ? rn->rn_uid_hi :
 			rn->rn_gid_hi;
-		if ( index_load( rn, ou, attrs_for( rn, ou ) ) ) {
+		load_sets( rn, ou );
+		/* a change feed run reads no container it does not compare,
+		 * unless ids.c checks metadata numbers against all of it */
+		some = rn->rn_partial && !auth0_ids_need_index( rn, ou );
+		if ( some && ou != AUTH0_OU_USERS && rn->rn_ncdirty[ou] == 0 )
+			continue;
+		if ( ou == AUTH0_OU_USERS && some ?
+				index_some( rn, attrs_for( rn, ou ) ) :
+				index_load( rn, ou, attrs_for( rn, ou ) ) ) {
 			snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot read "
 				"the stored entries under ou=%s", ous[ou].os_ou );
 			return -1;
@@ -525,8 +797,11 @@ deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
 	unsigned failed = rn->rn_model.sn_failed;
 	int ou;
 
+	/* a change feed run deletes confirmed users only (dc_gone), no
+	 * container entry: it did not compare the rest */
 	for ( ou = 0; ou < AUTH0_OU_N; ou++ )
-		del[ou] = !( failed & ous[ou].os_needs );
+		del[ou] = !( failed & ous[ou].os_needs ) &&
+			( !rn->rn_partial || ou == AUTH0_OU_USERS );
 	if ( !rn->rn_model.sn_complete ) {
 		Debug( LDAP_DEBUG_ANY, "auth0: %lu malformed user records: no "
 			"user is deleted by this refresh\n",
@@ -540,43 +815,66 @@ deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
 }
 
 /*
- * Brings the four containers in line with the model.  Returns the number
- * of entries that failed to apply, or -1 when nothing was written (rn_err
- * says why).
+ * Brings the containers in line with the model: the whole change set
+ * first, then its writes in the order of DESIGN.md 8.1 (deletes, renames
+ * away and to their final names, adds, then modifies of the entries at
+ * the names they really have).  Returns the number of entries that failed
+ * to apply, or -1 when nothing was written (rn_err says why).
  */
 int
 auth0_diff_run( struct auth0_run *rn )
 {
 	struct auth0_writer *ap;
+	struct auth0_plan *pl;
 	unsigned long uid0, gid0;
 	int del[AUTH0_OU_N], ou, errors;
 	char dn[SLAP_TEXT_BUFLEN];
 
 	if ( sync_prepare( rn ) || deletable( rn, del ) )
 		return -1;
+	auth0_ids_check( rn );
 	auth0_pace_phase( rn, 2 );
 	uid0 = rn->rn_next_uid;
 	gid0 = rn->rn_next_gid;
+	pl = auth0_plan_new();
+	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
+		if ( rn->rn_model.sn_failed & ous[ou].os_needs )
+			rn->rn_st[ou].st_skipped = 1;
+		else
+			diff_objects( rn, pl, ou, attrs_for( rn, ou ) );
+		if ( ou == AUTH0_OU_GROUP && !rn->rn_st[ou].st_skipped )
+			auth0_holdback_keep_native( rn );
+	}
+	if ( container_guard( rn, del ) ) {
+		auth0_plan_free( pl );
+		return -1;
+	}
 	auth0_write_begin( rn->rn_ai, rn->rn_op, rn->rn_vc, &ap );
 	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ ) {
-		struct delete_ctx dc = { ap, &rn->rn_st[ou], ou == AUTH0_OU_USERS ?
-			rn->rn_ai->ai_bindcache : NULL };
-		if ( rn->rn_model.sn_failed & ous[ou].os_needs ) {
-			rn->rn_st[ou].st_skipped = 1;
-			continue;
-		}
-		sync_objects( rn, ap, ou, attrs_for( rn, ou ) );
-		if ( ou == AUTH0_OU_GROUP )
-			auth0_holdback_keep_native( rn );
 		/* an organization goes after the role entries below it */
-		if ( del[ou] && ou != AUTH0_OU_ORG )
-			twalk_r( rn->rn_index[ou].ix_root, delete_action, &dc );
+		int d = ou == AUTH0_OU_ORG ? AUTH0_OU_ORGROLE :
+			ou == AUTH0_OU_ORGROLE ? AUTH0_OU_ORG : ou;
+		struct delete_ctx dc = { ap, &rn->rn_st[d], d == AUTH0_OU_USERS ?
+			rn->rn_ai->ai_bindcache : NULL, d == AUTH0_OU_USERS &&
+			rn->rn_partial ? rn->rn_gone : NULL, 0 };
+		if ( del[d] && !rn->rn_st[d].st_skipped )
+			twalk_r( rn->rn_index[d].ix_root, delete_action, &dc );
 	}
-	if ( del[AUTH0_OU_ORG] && !rn->rn_st[AUTH0_OU_ORG].st_skipped &&
+	auth0_plan_renames( pl, ap );
+	/* role entries below a renamed organization are where it moved to */
+	if ( del[AUTH0_OU_ORGROLE] && !rn->rn_st[AUTH0_OU_ORGROLE].st_skipped &&
 			!slapd_shutdown ) {
-		struct delete_ctx dc = { ap, &rn->rn_st[AUTH0_OU_ORG], NULL };
-		twalk_r( rn->rn_index[AUTH0_OU_ORG].ix_root, delete_action, &dc );
+		struct delete_ctx dc = { ap, &rn->rn_st[AUTH0_OU_ORGROLE], NULL,
+			NULL, 1 };
+		twalk_r( rn->rn_index[AUTH0_OU_ORGROLE].ix_root, delete_action,
+			&dc );
 	}
+	for ( ou = 0; ou < AUTH0_OU_N && !slapd_shutdown; ou++ )
+		if ( !rn->rn_st[ou].st_skipped )
+			add_objects( rn, ap, ou );
+	/* the renames' results decide which modifies may go ahead */
+	auth0_write_barrier( ap );
+	modify_objects( rn, ap, pl );
 	/* the counters only grow: a lower range leaves the mark as it is */
 	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {
 		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );
@@ -588,6 +886,11 @@ auth0_diff_run( struct auth0_run *rn )
 		auth0_tree_set_counter( ap, dn, "auth0GidNumberNext",
 			rn->rn_next_gid );
 	}
+	/* the change feed's checkpoint goes with the last batch */
+	if ( rn->rn_checkpoint )
+		auth0_tree_set_checkpoint( ap, rn->rn_mc.mc_suffix,
+			rn->rn_checkpoint );
 	errors = auth0_write_end( ap, !slapd_shutdown );
+	auth0_plan_free( pl );
 	return errors;
 }

@@ -115,7 +115,9 @@ moved_action( const void *node, VISIT which, void *arg )
 	ber_len_t head;
 	char *n;
 
-	if ( ( which != postorder && which != leaf ) ||
+	/* moved once: in a swap of names, the other organization's old
+	 * name is this one's new one */
+	if ( ( which != postorder && which != leaf ) || sd->sd_moved ||
 			ndn->bv_len <= mc->mc_old->bv_len + 1 )
 		return;
 	head = ndn->bv_len - mc->mc_old->bv_len;
@@ -128,6 +130,7 @@ moved_action( const void *node, VISIT which, void *arg )
 	ch_free( ndn->bv_val );
 	ndn->bv_val = n;
 	ndn->bv_len = head + mc->mc_new.bv_len;
+	sd->sd_moved = 1;	/* deleted, if at all, after the rename */
 }
 
 /*

@@ -89,6 +89,7 @@ auth0_db_init( BackendDB *be, ConfigReply *cr )
 	ai->ai_batch = AUTH0_DEFAULT_BATCH;
 	ai->ai_rate = AUTH0_DEFAULT_RATE;
 	auth0_config_defaults( ai );
+	ai->ai_mon_lag = -1;
 	ldap_pvt_thread_mutex_init( &ai->ai_mutex );
 	on->on_bi.bi_private = ai;
 	return 0;
@@ -218,6 +219,7 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	auth0_bind_apply( ai );
 	ai->ai_sync_applied = ai->ai_sync;
+	auth0_feed_interval( ai );	/* its default follows the feed */
 	ai->ai_apply = 0;
 	ai->ai_open = 1;	/* from now on cn=config changes apply at once */
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -240,6 +242,7 @@ auth0_db_close( BackendDB *be, ConfigReply *cr )
 	auth0_refresh_stop( ai );
 	auth0_monitor_close( ai );
 	auth0_source_close( ai );
+	auth0_feed_close( ai );
 	auth0_bind_drop( ai );
 	auth0_bindcache_free( ai->ai_bindcache );
 	ai->ai_bindcache = NULL;

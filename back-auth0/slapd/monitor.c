@@ -117,6 +117,49 @@ MON_ULONG( v_bind_thr, __atomic_load_n( &ai->ai_bind_throttled,
 MON_ULONG( v_bind_stale, __atomic_load_n( &ai->ai_bind_stale_hits,
 	__ATOMIC_RELAXED ) )
 
+/* the change feed (#15) */
+static void
+v_last_full( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_time( ai->ai_last_full, buf, len );
+}
+
+static void
+v_checkpoint( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", ai->ai_mon_checkpoint[0] ?
+		ai->ai_mon_checkpoint : "none" );
+}
+
+static void
+v_lag( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%ld", ai->ai_mon_lag );
+}
+
+static void
+v_feed( struct auth0_info *ai, char *buf, size_t len )
+{
+	snprintf( buf, len, "%s", !ai->ai_change_feed ? "off" :
+		ai->ai_feed_noscope ? "off (read:logs scope missing)" :
+		auth0_feed_wanted( ai ) ? "logs" : "off (not the API source)" );
+}
+
+MON_ULONG( v_model_bytes, ai->ai_mon_model_bytes )
+
+#define MON_RES( ok, err, r ) \
+static void ok( struct auth0_info *ai, char *buf, size_t len ) \
+{ v_time( ai->ai_res_success[r], buf, len ); } \
+static void err( struct auth0_info *ai, char *buf, size_t len ) \
+{ snprintf( buf, len, "%s", ai->ai_res_error[r][0] ? \
+	ai->ai_res_error[r] : "none" ); }
+
+MON_RES( v_users_ok, v_users_err, AUTH0_FEED_RES_USERS )
+MON_RES( v_roles_ok, v_roles_err, AUTH0_FEED_RES_ROLES )
+MON_RES( v_clients_ok, v_clients_err, AUTH0_FEED_RES_CLIENTS )
+MON_RES( v_authz_ok, v_authz_err, AUTH0_FEED_RES_AUTHZ )
+MON_RES( v_logs_ok, v_logs_err, AUTH0_FEED_RES_LOGS )
+
 #define INT_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
 	desc "' EQUALITY integerMatch ORDERING integerOrderingMatch " \
 	"SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE " \
@@ -193,6 +236,37 @@ static struct monattr {
 	/* 40 on: clear of what other work adds after 26 */
 	{ INT_AT( "30", "auth0MonOrganizations", "Organizations in the last "
 		"refresh" ), v_orgs },
+	/* the change feed (#15) */
+	{ TIME_AT( "40", "auth0MonLastFullRefresh", "End of the last clean "
+		"full refresh" ), v_last_full },
+	{ STR_AT( "41", "auth0MonLogCheckpoint", "Newest log_id the change "
+		"feed applied" ), v_checkpoint },
+	{ INT_AT( "42", "auth0MonChangeLag", "Seconds from the newest applied "
+		"event to its application (-1: none yet)" ), v_lag },
+	{ STR_AT( "43", "auth0MonChangeFeed", "logs, or off and why" ),
+		v_feed },
+	{ TIME_AT( "44", "auth0MonUsersLastSuccess", "Users last read" ),
+		v_users_ok },
+	{ STR_AT( "45", "auth0MonUsersLastError", "Last error reading users" ),
+		v_users_err },
+	{ TIME_AT( "46", "auth0MonRolesLastSuccess", "Roles last read" ),
+		v_roles_ok },
+	{ STR_AT( "47", "auth0MonRolesLastError", "Last error reading roles" ),
+		v_roles_err },
+	{ TIME_AT( "48", "auth0MonClientsLastSuccess", "Applications last "
+		"read" ), v_clients_ok },
+	{ STR_AT( "49", "auth0MonClientsLastError", "Last error reading "
+		"applications" ), v_clients_err },
+	{ TIME_AT( "50", "auth0MonAuthzLastSuccess", "Authorization "
+		"Extension last read" ), v_authz_ok },
+	{ STR_AT( "51", "auth0MonAuthzLastError", "Last error reading the "
+		"Authorization Extension" ), v_authz_err },
+	{ TIME_AT( "52", "auth0MonLogsLastSuccess", "Tenant log last read" ),
+		v_logs_ok },
+	{ STR_AT( "53", "auth0MonLogsLastError", "Last error reading the "
+		"tenant log" ), v_logs_err },
+	{ INT_AT( "54", "auth0MonFeedModelBytes", "Memory the change feed "
+		"keeps for the users between refreshes" ), v_model_bytes },
 	{ NULL }
 };
 
@@ -258,6 +332,46 @@ monitor_free( Entry *e, void **priv )
 	return SLAP_CB_CONTINUE;
 }
 
+/*
+ * The DN back-monitor gives the overlay's entry: "cn=Overlay <o>,cn=Database
+ * <i>,cn=Databases,cn=Monitor", i the database's place in slapd's list, o
+ * the overlay's on the database.  slapd 2.5 creates an entry for every
+ * overlay but links only a database's last one below it, and when
+ * cn=Monitor opens after the database its queue names no other; the entry
+ * is found by its DN.  Empty when the database is not in the list.
+ */
+static void
+monitor_overlay_dn( struct auth0_info *ai, BackendDB *be,
+	struct berval *out )
+{
+	slap_overinfo *oi = ai->ai_on->on_info;	/* be is the overlay's copy */
+	slap_overinst *on;
+	BackendDB *b;
+	char buf[SLAP_TEXT_BUFLEN];
+	struct berval dn;
+	int i = 0, o = 0, found = 0;
+
+	BER_BVZERO( out );
+	LDAP_STAILQ_FOREACH( b, &backendDB, be_next ) {
+		if ( b == be->bd_self ) {
+			found = 1;
+			break;
+		}
+		i++;
+	}
+	if ( !found || oi == NULL )
+		return;
+	for ( on = oi->oi_list; on && on != ai->ai_on; on = on->on_next )
+		o++;
+	if ( on == NULL )
+		return;
+	dn.bv_len = snprintf( buf, sizeof( buf ), "cn=Overlay %d,cn=Database "
+		"%d,cn=Databases,cn=Monitor", o, i );
+	dn.bv_val = buf;
+	if ( dnNormalize( 0, NULL, NULL, &dn, out, NULL ) != LDAP_SUCCESS )
+		BER_BVZERO( out );
+}
+
 /* Adds our attributes to the database's monitor entry (db_open). */
 int
 auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
@@ -289,7 +403,11 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	/* our own entry (the overlay's): slapd 2.5.13 frees the callbacks of
 	 * an entry that has several of them wrongly at shutdown */
 	rc = mbe->register_overlay( be, ai->ai_on, &ai->ai_monitor_ndn );
-	if ( rc == 0 )
+	monitor_overlay_dn( ai, be, &ai->ai_monitor_own );
+	if ( rc == 0 && !BER_BVISNULL( &ai->ai_monitor_own ) )
+		rc = mbe->register_entry_attrs( &ai->ai_monitor_own, a, cb,
+			NULL, -1, NULL );
+	else if ( rc == 0 )
 		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
 			-1, NULL );
 	attrs_free( a );
@@ -311,9 +429,12 @@ auth0_monitor_close( struct auth0_info *ai )
 
 	if ( ai->ai_monitor_cb && mi && mi->bi_extra ) {
 		monitor_extra_t *mbe = mi->bi_extra;
-		mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
-			ai->ai_monitor_cb, &dummy, 0, &dummy );
+		mbe->unregister_entry_callback( BER_BVISNULL(
+			&ai->ai_monitor_own ) ? &ai->ai_monitor_ndn :
+			&ai->ai_monitor_own, ai->ai_monitor_cb, &dummy, 0, &dummy );
 	}
 	ai->ai_monitor_cb = NULL;
 	BER_BVZERO( &ai->ai_monitor_ndn );
+	ch_free( ai->ai_monitor_own.bv_val );
+	BER_BVZERO( &ai->ai_monitor_own );
 }

@@ -38,7 +38,15 @@ int auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename );
 int auth0_write_delete( struct auth0_writer *ap, struct berval *ndn );
+int auth0_write_modify( struct auth0_writer *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id );
+int auth0_write_rename( struct auth0_writer *ap, struct berval *ndn,
+	struct berval *newrdn, struct berval *nnewrdn, int *status );
+void auth0_write_barrier( struct auth0_writer *ap );
 int auth0_write_end( struct auth0_writer *ap, int commit );
+void auth0_write_sets( struct auth0_valcache *vc, const char *const *names,
+	unsigned char *sets );
 int auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] );
 
@@ -48,6 +56,8 @@ int auth0_tree_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
 	const char *attr, unsigned long val );
+int auth0_tree_set_checkpoint( struct auth0_writer *ap, const char *suffix,
+	const char *checkpoint );
 
 /* valcache.c */
 struct auth0_valcache *auth0_valcache_new( void );
@@ -60,6 +70,18 @@ void auth0_valcache_seed_dn( struct auth0_valcache *vc, const char *value,
 	struct berval *norm );
 int auth0_valcache_dn( struct auth0_valcache *vc, AttributeDescription *ad,
 	struct berval *value, struct berval *norm );
+
+/* feed.c (the change feed) */
+int auth0_feed_run( struct auth0_run *rn, char **conns );
+void auth0_feed_finish( struct auth0_run *rn, int clean );
+void auth0_feed_close( struct auth0_info *ai );
+
+/* feedmode.c */
+int auth0_feed_wanted( struct auth0_info *ai );
+void auth0_feed_interval( struct auth0_info *ai );
+
+/* fold.c */
+char *auth0_fold_uid( const char *s );
 
 /* monitor.c */
 int auth0_monitor_open( struct auth0_info *ai, BackendDB *be );
@@ -81,6 +103,7 @@ void auth0_intop_init( struct auth0_info *ai, Connection *conn,
 /* source.c */
 int auth0_source_fetch( struct auth0_run *rn, const char *dir, char **conns );
 void auth0_source_close( struct auth0_info *ai );
+struct auth0_api *auth0_source_api( struct auth0_run *rn );
 
 /* diff.c */
 int auth0_diff_run( struct auth0_run *rn );
@@ -92,6 +115,28 @@ void auth0_holdback_native( struct auth0_run *rn );
 void auth0_holdback_keep_native( struct auth0_run *rn );
 void auth0_holdback_org_moved( struct auth0_run *rn, struct berval *old,
 	const char *newdn );
+
+/* delta.c */
+Modifications *auth0_delta_mods( AttributeDescription *ad, Attribute *a,
+	BerVarray vals, BerVarray nvals, int n );
+
+/* ids.c */
+void auth0_ids_check( struct auth0_run *rn );
+int auth0_ids_claimed( struct auth0_run *rn, unsigned long n );
+int auth0_ids_need_index( struct auth0_run *rn, enum auth0_ou ou );
+void auth0_ids_free( struct auth0_run *rn );
+
+/* plan.c */
+struct auth0_plan;
+struct auth0_plan_item;
+struct auth0_plan *auth0_plan_new( void );
+void auth0_plan_free( struct auth0_plan *pl );
+struct auth0_plan_item *auth0_plan_add( struct auth0_plan *pl, int ou,
+	size_t idx, struct auth0_stored *sd );
+int auth0_plan_set_rename( struct auth0_plan_item *pi, const char *dn );
+void auth0_plan_renames( struct auth0_plan *pl, struct auth0_writer *ap );
+size_t auth0_plan_count( struct auth0_plan *pl );
+struct auth0_plan_item *auth0_plan_get( struct auth0_plan *pl, size_t i );
 
 /* refresh.c */
 int auth0_refresh_start( struct auth0_info *ai );

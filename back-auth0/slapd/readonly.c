@@ -4,8 +4,10 @@
  * what Auth0 says; a change made there over LDAP would be overwritten by
  * the next refresh, so clients (the rootdn included) get
  * unwillingToPerform.  Let through: the module's own writes (marked with
- * an OpExtra by write.c) and a syncrepl consumer applying its provider's
- * changes (DESIGN.md section 3).
+ * an OpExtra by write.c) and replication applying its provider's changes
+ * (syncrepl's own operations, or the updatedn), on every kind of database:
+ * a multi-provider database is a shadow too, and there clients' writes
+ * reach the backend (DESIGN.md section 3).
  */
 #include "portable.h"
 
@@ -84,9 +86,10 @@ auth0_op_write( Operation *op, SlapReply *rs )
 	struct berval pdn, nnew = BER_BVNULL;
 	int ours;
 
-	/* on a replica only replication reaches the backend: slapd refers
-	 * clients' writes to the provider before they get here */
-	if ( is_own( op ) || SLAP_SHADOW( op->o_bd ) )
+	/* be_shadow_update: syncrepl's operations or the updatedn; not any
+	 * client of a shadow database, for on a multi-provider one clients'
+	 * writes get here */
+	if ( is_own( op ) || be_shadow_update( op ) )
 		return SLAP_CB_CONTINUE;
 	ours = in_imported( op->o_bd, &op->o_req_ndn );
 	if ( !ours && op->o_tag == LDAP_REQ_MODRDN ) {

@@ -16,25 +16,6 @@
 #include "digest.h"
 #include "ldap_rq.h"
 
-/* Folds a uid as the uid attribute's equality rule does (DN matching). */
-static char *
-fold_uid( const char *s )
-{
-	AttributeDescription *ad = NULL;
-	const char *text;
-	struct berval bv, nv = BER_BVNULL;
-	char *out;
-
-	ber_str2bv( s, 0, 0, &bv );
-	if ( slap_str2ad( "uid", &ad, &text ) != LDAP_SUCCESS ||
-			attr_normalize_one( ad, &bv, &nv, NULL ) != LDAP_SUCCESS ||
-			BER_BVISNULL( &nv ) )
-		return auth0_map_fold_ascii( s );
-	out = strdup( nv.bv_val );
-	ch_free( nv.bv_val );
-	return out;
-}
-
 static void
 warn_log( void *arg, const char *msg )
 {
@@ -57,9 +38,9 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
 			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
 			(unsigned long)m->sn_bad, AUTH0_MAX_WARNINGS );
-	rc = auth0_map_assign_uids( m, fold_uid );
+	rc = auth0_map_assign_uids( m, auth0_fold_uid );
 	if ( rc == AUTH0_OK )
-		rc = auth0_map_assign_cns( m, fold_uid );
+		rc = auth0_map_assign_cns( m, auth0_fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_flatten( m );
 	if ( rc == AUTH0_OK )
@@ -323,14 +304,20 @@ run_finish( struct auth0_run *rn, int ok, int force )
 static void
 run_steps( struct auth0_run *rn, const char *dir, char **conns )
 {
-	int errors;
+	int errors, feed = AUTH0_FEED_FULL;
 
-	if ( source_unchanged( rn, dir, conns ) )
+	if ( dir == NULL || *dir == '\0' )
+		feed = auth0_feed_run( rn, conns );	/* the change feed */
+	if ( feed == AUTH0_FEED_DONE )
 		return;
-	if ( run_fetch( rn, dir, conns ) )
-		return;
-	report_fallbacks( rn );
-	auth0_holdback_native( rn );
+	if ( feed == AUTH0_FEED_FULL ) {
+		if ( source_unchanged( rn, dir, conns ) )
+			return;
+		if ( run_fetch( rn, dir, conns ) )
+			return;
+		report_fallbacks( rn );
+		auth0_holdback_native( rn );
+	}
 	rn->rn_user_attrs = user_attrs( rn );
 	if ( auth0_tree_containers( rn->rn_ai, rn->rn_op ) ) {
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
@@ -390,7 +377,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	OperationBuffer opbuf;
 	char *dir = NULL, **conns = NULL;
 	struct timeval t0, t1;
-	int ok, i;
+	int ok, i, clean;
 
 	rn->rn_ai = ai;
 	auth0_model_init( &rn->rn_model );
@@ -414,7 +401,14 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	rn->rn_ms = (long)( ( t1.tv_sec - t0.tv_sec ) * 1000 +
 		( t1.tv_usec - t0.tv_usec ) / 1000 );
 	log_outcome( rn, rn->rn_ms );
+	clean = ok && run_clean( rn );
 	run_finish( rn, ok, rn->rn_force );
+	auth0_feed_finish( rn, clean );
+	if ( rn->rn_resched ) {	/* the feed turned itself on or off */
+		ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
+		auth0_refresh_reschedule( ai );
+		ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
+	}
 	auth0_model_free( &rn->rn_model );
 	for ( i = 0; i < rn->rn_nrules; i++ ) {
 		ch_free( rn->rn_rules[i].mr_attr );
@@ -422,6 +416,13 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	}
 	ch_free( rn->rn_rules );
 	ch_free( rn->rn_user_attrs );
+	free( rn->rn_dirty );	/* malloc'd by patch.c */
+	for ( i = 0; i < AUTH0_OU_N; i++ )
+		free( rn->rn_cdirty[i] );	/* malloc'd by patch.c */
+	ber_memvfree( (void **)rn->rn_lookup );
+	ber_memvfree( (void **)rn->rn_gone );
+	ch_free( rn->rn_checkpoint );
+	ch_free( rn->rn_head );
 	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )
 		ch_free( conns[i] );
@@ -437,20 +438,27 @@ refresh_task( void *ctx, void *arg )
 {
 	struct re_s *rtask = arg;
 	struct auth0_info *ai = rtask->arg;
-	int park;
+	time_t interval;
+	int park, again;
 
 	auth0_refresh_run( ai, ctx );
 	/* read before rq_mutex: the config side takes ai_mutex first */
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
 	park = !ai->ai_sync;
+	again = ai->ai_feed_again;	/* the change feed has more events */
+	ai->ai_feed_again = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ldap_pvt_runqueue_isrunning( &slapd_rq, rtask ) )
 		ldap_pvt_runqueue_stoptask( &slapd_rq, rtask );
 	/* interval 0: imported at start only, the task waits to be woken;
 	 * auth0-sync off: parked until it is turned on again */
+	interval = rtask->interval.tv_sec;
+	if ( again && !park )
+		rtask->interval.tv_sec = 0;
 	ldap_pvt_runqueue_resched( &slapd_rq, rtask,
-		park || rtask->interval.tv_sec == 0 );
+		park || ( interval == 0 && !again ) );
+	rtask->interval.tv_sec = interval;
 	ldap_pvt_thread_mutex_unlock( &slapd_rq.rq_mutex );
 	return NULL;
 }
@@ -532,6 +540,7 @@ auth0_refresh_now( struct auth0_info *ai )
 	/* an admin asking for a refresh has often just granted a scope: the
 	 * cached tokens do not carry it (the caller holds ai_mutex) */
 	ai->ai_new_tokens = 1;
+	ai->ai_feed_noscope = 0;	/* and read:logs may be granted now */
 	ldap_pvt_thread_mutex_lock( &slapd_rq.rq_mutex );
 	if ( ai->ai_task &&
 			!ldap_pvt_runqueue_isrunning( &slapd_rq, ai->ai_task ) ) {

@@ -21,12 +21,80 @@ enum { S_BASE, S_ID, S_SECRET, S_AUD, S_AUTHZ, S_AUTHZAUD, S_CA, S_N };
 /* The API session and the settings it was built from (owned copies). */
 struct auth0_session {
 	struct auth0_api	se_api;
-	struct auth0_transport	*se_tr;
+	struct auth0_transport	*se_tr;		/* libcurl's */
+	struct auth0_transport	se_outer;	/* what the API uses: se_tr,
+						 * minding slapd (below) */
 	struct auth0_api_conf	se_conf;
 	char			*se_strs[S_N];	/* what se_conf points to */
 	long			se_timeout;
 	struct auth0_api_stats	se_total;	/* across refreshes */
 };
+
+/*
+ * The API's waits and transfers mind slapd: a sleep (rate limit, export
+ * polling) is cut into slices that let slapd's pool pause (a cn=config
+ * write waits for every pool thread) and end at shutdown; at shutdown no
+ * request starts and a streamed download stops, so slapd stops within a
+ * second or so in any of these states.
+ */
+#define AUTH0_SLICE	0.1	/* seconds */
+
+static void
+mind_sleep( void *ctx, double seconds )
+{
+	struct auth0_session *se = ctx;
+
+	while ( seconds > 0 && !slapd_shutdown ) {
+		double t = seconds < AUTH0_SLICE ? seconds : AUTH0_SLICE;
+		se->se_tr->tr_sleep( se->se_tr->tr_ctx, t );
+		seconds -= t;
+		ldap_pvt_thread_pool_pausecheck( &connection_pool );
+	}
+}
+
+static double
+mind_now( void *ctx )
+{
+	struct auth0_session *se = ctx;
+
+	return se->se_tr->tr_now( se->se_tr->tr_ctx );
+}
+
+struct mind_sink {
+	auth0_http_sink	*ms_sink;
+	void		*ms_arg;
+};
+
+static int
+mind_chunk( void *arg, const char *data, size_t len )
+{
+	struct mind_sink *ms = arg;
+
+	if ( slapd_shutdown )
+		return 1;	/* aborts the transfer */
+	return ms->ms_sink( ms->ms_arg, data, len );
+}
+
+static int
+mind_request( void *ctx, const struct auth0_http_req *req,
+	auth0_http_sink *sink, void *sink_arg, struct auth0_http_resp *resp )
+{
+	struct auth0_session *se = ctx;
+	struct mind_sink ms = { sink, sink_arg };
+
+	if ( slapd_shutdown ) {
+		memset( resp, 0, sizeof( *resp ) );
+		resp->rs_rl_remaining = -1;
+		resp->rs_retry_after = -1;
+		resp->rs_transport = AUTH0_HTTP_E_NETWORK;
+		snprintf( resp->rs_error, sizeof( resp->rs_error ),
+			"slapd is shutting down" );
+		return resp->rs_transport;
+	}
+	ldap_pvt_thread_pool_pausecheck( &connection_pool );
+	return se->se_tr->tr_request( se->se_tr->tr_ctx, req,
+		sink ? mind_chunk : NULL, sink ? &ms : NULL, resp );
+}
 
 static void
 session_free( struct auth0_session *se )
@@ -98,7 +166,11 @@ session_new( char *strs[S_N], double rate, long timeout )
 	ac->ac_export_timeout = 3600;
 	ac->ac_poll_interval = 2;
 	ac->ac_page_cap = 1000;
-	auth0_api_init( &se->se_api, ac, se->se_tr );
+	se->se_outer.tr_request = mind_request;
+	se->se_outer.tr_sleep = mind_sleep;
+	se->se_outer.tr_now = mind_now;
+	se->se_outer.tr_ctx = se;
+	auth0_api_init( &se->se_api, ac, &se->se_outer );
 	return se;
 }
 
@@ -180,6 +252,20 @@ progress( void *arg, const char *what, unsigned long done,
 		(const char *)arg, what, done, total );
 }
 
+/* The API session for this run (the change feed), or NULL (rn_err). */
+struct auth0_api *
+auth0_source_api( struct auth0_run *rn )
+{
+	struct auth0_session *se = session_get( rn->rn_ai, rn->rn_err );
+
+	if ( se == NULL ) {
+		/* the full refresh that follows reports it */
+		rn->rn_err[0] = '\0';
+		return NULL;
+	}
+	return &se->se_api;
+}
+
 /* Reads the tenant from the APIs into rn's model. */
 static int
 fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
@@ -199,13 +285,15 @@ fetch_api( struct auth0_run *rn, const struct auth0_select *sel )
 	se->se_api.ap_progress = progress;
 	se->se_api.ap_progress_arg = (void *)rn->rn_mc.mc_suffix;
 	rc = auth0_api_fetch( &se->se_api, sel, &rn->rn_model, rn->rn_err );
-	rn->rn_api.as_requests = se->se_api.ap_stats.as_requests -
+	/* added: the change feed may have counted its requests already */
+	rn->rn_api.as_requests += se->se_api.ap_stats.as_requests -
 		before.as_requests;
-	rn->rn_api.as_429 = se->se_api.ap_stats.as_429 - before.as_429;
-	rn->rn_api.as_retries = se->se_api.ap_stats.as_retries -
+	rn->rn_api.as_429 += se->se_api.ap_stats.as_429 - before.as_429;
+	rn->rn_api.as_retries += se->se_api.ap_stats.as_retries -
 		before.as_retries;
-	rn->rn_api.as_tokens = se->se_api.ap_stats.as_tokens - before.as_tokens;
-	rn->rn_api.as_exports = se->se_api.ap_stats.as_exports -
+	rn->rn_api.as_tokens += se->se_api.ap_stats.as_tokens -
+		before.as_tokens;
+	rn->rn_api.as_exports += se->se_api.ap_stats.as_exports -
 		before.as_exports;
 	/*
 	 * a resource that failed is flagged and kept, its error goes to

@@ -4,7 +4,8 @@
  * ou=people, ou=groups, ou=roles and ou=applications.  The next uidNumber
  * and gidNumber to allocate are kept on ou=people and ou=groups
  * (auth0UidNumberNext, auth0GidNumberNext), so ids survive restarts and
- * are never handed out twice, even after a deletion.
+ * are never handed out twice, even after a deletion.  The change feed's
+ * checkpoint (auth0LogCheckpoint, slapd/feed.c) is kept on ou=people too.
  * Runs in the refresh task's thread only.
  */
 #include "portable.h"
@@ -186,20 +187,18 @@ done:
 }
 
 /* Queues "replace attr: val" on entry dn. */
-int
-auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
-	const char *attr, unsigned long val )
+static int
+set_value( struct auth0_writer *ap, const char *dn, const char *attr,
+	const char *val )
 {
 	const char *names[2] = { attr, NULL };
 	struct auth0_entry want;
 	struct berval bdn, ndn = BER_BVNULL;
-	char buf[32];
 	int rc = -1;
 
 	auth0_entry_init( &want );
 	want.en_dn = ch_strdup( dn );
-	snprintf( buf, sizeof( buf ), "%lu", val );
-	auth0_entry_add( &want, attr, buf );
+	auth0_entry_add( &want, attr, val );
 	ber_str2bv( dn, 0, 0, &bdn );
 	if ( dnNormalize( 0, NULL, NULL, &bdn, &ndn, NULL ) == LDAP_SUCCESS )
 		rc = auth0_write_update( ap, &ndn, &want, names, 0 ) < 0 ? -1 : 0;
@@ -208,4 +207,31 @@ auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
 	want.en_dn = NULL;
 	auth0_entry_free( &want );
 	return rc;
+}
+
+/* Queues "replace attr: val" on entry dn. */
+int
+auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,
+	const char *attr, unsigned long val )
+{
+	char buf[32];
+
+	snprintf( buf, sizeof( buf ), "%lu", val );
+	return set_value( ap, dn, attr, buf );
+}
+
+/*
+ * Queues the change feed's checkpoint, auth0LogCheckpoint on ou=people
+ * (in the batch of the refresh's last writes); NULL: nothing to write.
+ */
+int
+auth0_tree_set_checkpoint( struct auth0_writer *ap, const char *suffix,
+	const char *checkpoint )
+{
+	char dn[SLAP_TEXT_BUFLEN];
+
+	if ( checkpoint == NULL )
+		return 0;
+	snprintf( dn, sizeof( dn ), "ou=%s,%s", AUTH0_OU_PEOPLE, suffix );
+	return set_value( ap, dn, "auth0LogCheckpoint", checkpoint );
 }

@@ -5,10 +5,11 @@
  * rootdn on a fake connection.  They are queued and run in batches of
  * ai_batch writes (or AUTH0_BATCH_VALUES values), each batch one back-mdb
  * transaction (bi_op_txn): one sync per batch, and a crash never leaves
- * half a batch.  When a write in a batch fails, the batch is rolled back
- * and replayed one write at a time, so a single bad entry costs only
- * itself.  The refresh task's thread builds the next batch while a pool
- * task writes the previous one (see struct auth0_writer).
+ * half a batch.  A write back-mdb refuses (an entry in the way, the
+ * schema) costs only itself and the batch goes on; a failure of the
+ * database rolls the batch back and replays it one write at a time.  The
+ * refresh task's thread builds the next batch while a pool task writes
+ * the previous one (see struct auth0_writer).
  */
 #include "portable.h"
 
@@ -25,6 +26,7 @@ struct auth0_write {
 	Entry		*wr_entry;	/* add */
 	Modifications	*wr_mods;	/* modify */
 	struct berval	wr_newrdn, wr_nnewrdn;	/* modrdn */
+	int		*wr_status;	/* gets the result, when set */
 };
 
 /* The writes of one transaction. */
@@ -216,6 +218,9 @@ write_exec( Operation *op, struct auth0_write *w )
 		break;
 	}
 	op->o_callback = NULL;
+	/* the last run counts: a replay overwrites a rolled-back success */
+	if ( w->wr_status )
+		*w->wr_status = rs.sr_err;
 	if ( rs.sr_err != LDAP_SUCCESS )
 		Debug( LDAP_DEBUG_ANY, "auth0: %s of \"%s\" failed: %s (%d)%s%s\n",
 			w->wr_type == LDAP_REQ_ADD ? "add" :
@@ -236,33 +241,75 @@ txn_call( slap_overinst *on, Operation *op, int what, OpExtra **txn )
 }
 
 /*
- * Writes batch ba in one transaction, replayed write by write on error.
- * Returns the writes that failed.
+ * 1 when back-mdb refuses an operation with rc before it changed anything
+ * (the entry is there or missing, the schema or a value says no): the
+ * transaction holds only the batch's other writes and goes on.
+ */
+static int
+refused_cleanly( ber_tag_t type, int rc )
+{
+	/* a rename changes the DN index before it checks the new entry */
+	if ( type == LDAP_REQ_MODRDN )
+		return rc == LDAP_ALREADY_EXISTS || rc == LDAP_NO_SUCH_OBJECT;
+	switch ( rc ) {
+	case LDAP_ALREADY_EXISTS:
+	case LDAP_NO_SUCH_OBJECT:
+	case LDAP_OBJECT_CLASS_VIOLATION:
+	case LDAP_NOT_ALLOWED_ON_RDN:
+	case LDAP_NOT_ALLOWED_ON_NONLEAF:
+	case LDAP_NAMING_VIOLATION:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_INVALID_SYNTAX:
+	case LDAP_UNDEFINED_TYPE:
+	case LDAP_NO_SUCH_ATTRIBUTE:
+	case LDAP_TYPE_OR_VALUE_EXISTS:
+	case LDAP_INAPPROPRIATE_MATCHING:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_INSUFFICIENT_ACCESS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Writes batch ba in one transaction.  A write back-mdb refuses before
+ * changing anything costs only itself: the rest of the batch stays in
+ * the transaction, so every other write reaches accesslog and syncprov
+ * once.  Only a failure of the database itself (or of the commit) rolls
+ * the batch back and replays it write by write.  Returns the writes that
+ * failed.
  */
 static unsigned long
 batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 {
 	OpExtra *txn = NULL;
-	unsigned long errors = 0;
-	int i, failed = 0;
+	unsigned long errors = 0, refused = 0;
+	int i, rc, failed = 0;
 
 	if ( txn_call( on, op, SLAP_TXN_BEGIN, &txn ) != 0 ) {
 		failed = 1;
 		txn = NULL;
 	}
-	for ( i = 0; i < ba->ba_nq && !failed; i++ )
-		failed = write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS;
+	for ( i = 0; i < ba->ba_nq && !failed; i++ ) {
+		rc = write_exec( op, &ba->ba_q[i] );
+		if ( rc != LDAP_SUCCESS &&
+				refused_cleanly( ba->ba_q[i].wr_type, rc ) )
+			refused++;
+		else if ( rc != LDAP_SUCCESS )
+			failed = 1;
+	}
 	if ( txn && failed )
 		txn_call( on, op, SLAP_TXN_ABORT, &txn );
 	else if ( txn && txn_call( on, op, SLAP_TXN_COMMIT, &txn ) != 0 )
 		failed = 1;
-	if ( failed ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
-			"replaying one by one\n", ba->ba_nq );
-		for ( i = 0; i < ba->ba_nq; i++ )
-			if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
-				errors++;
-	}
+	if ( !failed )
+		return refused;
+	Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
+		"replaying one by one\n", ba->ba_nq );
+	for ( i = 0; i < ba->ba_nq; i++ )
+		if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
+			errors++;
 	return errors;
 }
 
@@ -343,6 +390,12 @@ writer_wait( struct auth0_writer *ap )
 			pthread_mutex_lock( &ap->ap_mutex );
 			continue;
 		}
+		/* a pause of slapd's pool waits for this thread too */
+		pthread_mutex_unlock( &ap->ap_mutex );
+		ldap_pvt_thread_pool_pausecheck( &connection_pool );
+		pthread_mutex_lock( &ap->ap_mutex );
+		if ( ap->ap_state == W_IDLE )
+			break;
 		clock_gettime( CLOCK_REALTIME, &ts );
 		ts.tv_nsec += 50 * 1000000L;
 		if ( ts.tv_nsec >= 1000000000L ) {
@@ -444,6 +497,51 @@ value_check( struct auth0_valcache *vc, AttributeDescription *ad,
 	return LDAP_SUCCESS;
 }
 
+static int is_set( AttributeDescription *ad );
+
+/* Drops value i of vals (and nvals) of *n. */
+static void
+value_drop( BerVarray vals, BerVarray nvals, int *n, int i )
+{
+	ch_free( vals[i].bv_val );
+	if ( nvals )
+		ch_free( nvals[i].bv_val );
+	for ( ; i < *n; i++ ) {	/* the terminator moves too */
+		vals[i] = vals[i + 1];
+		if ( nvals )
+			nvals[i] = nvals[i + 1];
+	}
+	( *n )--;
+}
+
+/*
+ * Sorts the values of a sortvals attribute as slapd does (slap_sort_vals):
+ * back-mdb's lookups in such attributes search them by halves, and a
+ * value out of order would not match.  A value given twice is dropped.
+ */
+static void
+values_sort( AttributeDescription *ad, BerVarray vals, BerVarray nvals,
+	int *n, const char *dn )
+{
+	Modifications ml = { 0 };
+	const char *text = NULL;
+	int dup = -1;
+
+	ml.sml_desc = ad;
+	ml.sml_values = vals;
+	ml.sml_nvalues = nvals;
+	for ( ;; ) {
+		ml.sml_numvals = *n;
+		if ( *n < 2 || slap_sort_vals( &ml, &text, &dup, NULL ) !=
+				LDAP_TYPE_OR_VALUE_EXISTS || dup < 0 )
+			break;
+		Debug( LDAP_DEBUG_TRACE, "auth0: \"%s\": a value of %s given "
+			"twice; once is kept\n", dn, ad->ad_cname.bv_val );
+		value_drop( vals, nvals, n, dup );
+		dup = -1;
+	}
+}
+
 /*
  * The values of plain attribute pa that the attribute's syntax accepts,
  * and their normalised forms in *nvalsp (NULL when the attribute has no
@@ -493,6 +591,8 @@ valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
 	BER_BVZERO( &vals[n] );
 	if ( nvals )
 		BER_BVZERO( &nvals[n] );
+	if ( is_set( ad ) )
+		values_sort( ad, vals, nvals, &n, dn );
 	if ( n == 0 ) {
 		ch_free( vals );
 		ch_free( nvals );
@@ -622,22 +722,6 @@ values_equal( Attribute *a, BerVarray vals, int n )
 	return 1;
 }
 
-static Modifications *
-mod_new( AttributeDescription *ad, int modop, BerVarray vals,
-	BerVarray nvals, int n )
-{
-	Modifications *ml = ch_calloc( 1, sizeof( *ml ) );
-
-	ml->sml_op = modop;
-	ml->sml_flags = SLAP_MOD_INTERNAL;
-	ml->sml_desc = ad;
-	ml->sml_type = ad->ad_cname;
-	ml->sml_values = vals;
-	ml->sml_nvalues = nvals;
-	ml->sml_numvals = n;
-	return ml;
-}
-
 /* Modifications turning stored entry e into want, over names only. */
 static Modifications *
 mods_for( struct auth0_valcache *vc, Entry *e,
@@ -661,9 +745,11 @@ mods_for( struct auth0_valcache *vc, Entry *e,
 			ber_bvarray_free( nvals );
 			continue;
 		}
-		*tail = mod_new( ad, n ? LDAP_MOD_REPLACE : LDAP_MOD_DELETE,
-			vals, nvals, n );
-		tail = &(*tail)->sml_next;
+		/* the same values in another order are no change; else the
+		 * values removed and added where that writes less */
+		*tail = auth0_delta_mods( ad, a, vals, nvals, n );
+		while ( *tail )
+			tail = &(*tail)->sml_next;
 	}
 	return head;
 }
@@ -693,6 +779,59 @@ queue_rename( struct auth0_writer *ap, struct berval *ndn,
 }
 
 /*
+ * The modifications turning the stored entry at ndn into want.  With key
+ * set, the entry must carry id in attribute key: a modify never lands on
+ * another object's entry.  0 with *modsp NULL: nothing to change.
+ */
+static int
+mods_at( struct auth0_writer *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id, Modifications **modsp )
+{
+	Operation *op = ap->ap_op;
+	AttributeDescription *kad = NULL;
+	Entry *e = NULL;
+	Attribute *a;
+	int rc = 0;
+
+	*modsp = NULL;
+	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
+			e == NULL ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
+			"it\n", ndn->bv_val );
+		return -1;
+	}
+	if ( key && ( kad = find_ad( ap->ap_vc, key, want->en_dn ) ) ) {
+		a = attr_find( e->e_attrs, kad );
+		if ( a == NULL || a->a_numvals != 1 ||
+				strcmp( a->a_vals[0].bv_val, id ) != 0 ) {
+			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" is not the entry "
+				"of %s; not updated\n", ndn->bv_val, id );
+			rc = -1;
+		}
+	}
+	if ( rc == 0 )
+		*modsp = mods_for( ap->ap_vc, e, want, managed );
+	be_entry_release_r( op, e );
+	return rc;
+}
+
+/* Queues the modify of the entry at ndn by mods (taken). */
+static void
+queue_modify( struct auth0_writer *ap, struct berval *ndn,
+	Modifications *mods )
+{
+	struct auth0_write *w = queue_next( ap );
+
+	w->wr_type = LDAP_REQ_MODIFY;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	w->wr_mods = mods;
+	for ( ; mods; mods = mods->sml_next )
+		ap->ap_fill.ba_nvals += mods->sml_numvals;
+}
+
+/*
  * Queues what turns the stored entry at ndn into want: a rename first when
  * rename is set (want has another DN), then a modify of the attributes in
  * managed that differ.  Returns 1 when something was queued, 0 when the
@@ -703,21 +842,13 @@ auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 	const struct auth0_entry *want, const char *const *managed,
 	int rename )
 {
-	Operation *op = ap->ap_op;
-	Entry *e = NULL;
 	Modifications *mods;
-	struct auth0_write *w;
-	struct berval dn;
+	struct berval dn, pdn, nndn;
 
-	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
-			e == NULL ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
-			"it\n", ndn->bv_val );
+	if ( mods_at( ap, ndn, want, managed, NULL, NULL, &mods ) != 0 ) {
 		ap->ap_perrors++;
 		return -1;
 	}
-	mods = mods_for( ap->ap_vc, e, want, managed );
-	be_entry_release_r( op, e );
 	if ( rename && queue_rename( ap, ndn, want ) != 0 ) {
 		slap_mods_free( mods, 1 );
 		ap->ap_perrors++;
@@ -726,17 +857,63 @@ auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 	if ( mods == NULL )
 		return rename;
 	ber_str2bv( want->en_dn, 0, 0, &dn );
-	w = queue_next( ap );
-	w->wr_type = LDAP_REQ_MODIFY;
-	if ( dnPrettyNormal( NULL, &dn, &w->wr_dn, &w->wr_ndn, NULL ) !=
-			LDAP_SUCCESS ) {
-		ber_dupbv( &w->wr_dn, ndn );
-		ber_dupbv( &w->wr_ndn, ndn );
+	if ( dnPrettyNormal( NULL, &dn, &pdn, &nndn, NULL ) != LDAP_SUCCESS ) {
+		queue_modify( ap, ndn, mods );
+		return 1;
 	}
-	w->wr_mods = mods;
-	for ( ; mods; mods = mods->sml_next )
-		ap->ap_fill.ba_nvals += mods->sml_numvals;
+	queue_modify( ap, &nndn, mods );
+	ch_free( pdn.bv_val );
+	ch_free( nndn.bv_val );
 	return 1;
+}
+
+/*
+ * Queues the modify turning the entry of object id (attribute key) at ndn
+ * into want.  Returns 1 when queued, 0 when nothing differs, -1 on error
+ * (also when the entry at ndn is another object's).
+ */
+int
+auth0_write_modify( struct auth0_writer *ap, struct berval *ndn,
+	const struct auth0_entry *want, const char *const *managed,
+	const char *key, const char *id )
+{
+	Modifications *mods;
+
+	if ( mods_at( ap, ndn, want, managed, key, id, &mods ) != 0 ) {
+		ap->ap_perrors++;
+		return -1;
+	}
+	if ( mods == NULL )
+		return 0;
+	queue_modify( ap, ndn, mods );
+	return 1;
+}
+
+/*
+ * Queues the rename of the entry at ndn to newrdn (same parent); *status
+ * gets the result once written (see auth0_write_barrier).
+ */
+int
+auth0_write_rename( struct auth0_writer *ap, struct berval *ndn,
+	struct berval *newrdn, struct berval *nnewrdn, int *status )
+{
+	struct auth0_write *w = queue_next( ap );
+
+	w->wr_type = LDAP_REQ_MODRDN;
+	ber_dupbv( &w->wr_dn, ndn );
+	ber_dupbv( &w->wr_ndn, ndn );
+	ber_dupbv( &w->wr_newrdn, newrdn );
+	ber_dupbv( &w->wr_nnewrdn, nnewrdn );
+	w->wr_status = status;
+	return 0;
+}
+
+/* Writes everything queued so far and waits: statuses are then set. */
+void
+auth0_write_barrier( struct auth0_writer *ap )
+{
+	apply_flush( ap );
+	writer_wait( ap );
 }
 
 int
@@ -750,7 +927,28 @@ auth0_write_delete( struct auth0_writer *ap, struct berval *ndn )
 	return 0;
 }
 
-/* Fingerprint of e's attributes in names, as auth0_entry_digest(). */
+/* Whether slapd keeps the values of ad sorted (sortvals): compared as a
+ * set, since the mapper's order is another. */
+static int
+is_set( AttributeDescription *ad )
+{
+	return ad && ( ad->ad_type->sat_flags & SLAP_AT_SORTED_VAL );
+}
+
+/* Fills sets[i] for each of names: its values compare as a set. */
+void
+auth0_write_sets( struct auth0_valcache *vc, const char *const *names,
+	unsigned char *sets )
+{
+	const char *text;
+	int i;
+
+	for ( i = 0; names[i]; i++ )
+		sets[i] = is_set( auth0_valcache_ad( vc, names[i], &text ) );
+}
+
+/* Fingerprint of e's attributes in names, as auth0_entry_digest_sets()
+ * with the sets of auth0_write_sets(). */
 int
 auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] )
@@ -766,7 +964,11 @@ auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 			&text );
 		Attribute *a = ad ? attr_find( e->e_attrs, ad ) : NULL;
 
-		auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
+		if ( is_set( ad ) )
+			auth0_digest_attr_set( &d, *names,
+				a ? (int)a->a_numvals : 0 );
+		else
+			auth0_digest_attr( &d, *names, a ? (int)a->a_numvals : 0 );
 		for ( i = 0; a && i < a->a_numvals; i++ )
 			auth0_digest_value( &d, a->a_vals[i].bv_val,
 				a->a_vals[i].bv_len );

@@ -92,6 +92,7 @@ class Slapd:
             "auth0-refresh-interval": "3600",
         }
         self.extra_db = extra_db
+        self.extra_global = ""      # global directives, e.g. sortvals
         self.monitor = monitor
         self.write_conf()
 
@@ -104,6 +105,7 @@ class Slapd:
             "argsfile %s/slapd.args" % self.dir,
             "modulepath /usr/lib/ldap",
             "moduleload back_mdb",
+            self.extra_global,
         ] + ["moduleload %s" % m for m in self.modules] + [
             "moduleload %s" % self.module,
             "database config",
@@ -324,7 +326,8 @@ def simulator(tenant, cert="server", **kw):
                               os.path.join(d, cert + ".key"), **kw).start()
 
 
-def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", authz=True):
+def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", authz=True,
+                   feed=False):
     """Directives pointing Slapd s at the simulator (secret in a 0600 file)."""
     path = os.path.join(s.dir, "client.secret")
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
@@ -335,7 +338,10 @@ def api_directives(s, sim, client_id="sim-m2m-client", secret="sim-m2m-secret", 
          "auth0-ca-file": os.path.join(CERTS, "ca.pem"),
          "auth0-refresh-interval": "3600",
          "auth0-request-rate": "0",        # tests that want a limit set one
-         "auth0-timeout": "3"}
+         "auth0-timeout": "3",
+         # every refresh a full one, as these tests count on (test_feed.py
+         # runs the change feed, the default with the API source)
+         "auth0-change-feed": "logs" if feed else "off"}
     if authz:
         d["auth0-authz-url"] = "https://127.0.0.1:%d/authz/api" % sim.port
     return d

@@ -343,7 +343,8 @@ class Examples(unittest.TestCase):
                       r"olcDbMaxSize|olcLimits|olcTLS\w+|olcModuleLoad|olcDatabase|olcOverlay", re.I)
     # what slaptest writes out although the example leaves it at its default
     DEFAULTS = {"olcAuth0BindConnections": ["8"], "olcAuth0BindOtpSeparator": [","],
-                "olcAuth0Sync": ["TRUE"], "olcTLSVerifyClient": ["never"]}
+                "olcAuth0Sync": ["TRUE"], "olcTLSVerifyClient": ["never"],
+                "olcAuth0ChangeFeed": ["logs"], "olcAuth0FullRefreshInterval": ["86400"]}
 
     def config_values(self, confdir, plain=False):
         """{(dn, attribute): sorted values} of what matters, in one spelling:

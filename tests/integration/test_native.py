@@ -254,6 +254,14 @@ class NativeTenant(ApiBase):
             json.dump(groups, f)
         os.remove(os.path.join(self.tdir, "organizations.json"))
         self.sim.tenant = type(self.sim.tenant)(self.tdir)
+        # every organization at once: the mass-delete guard keeps them
+        # and writes nothing (DESIGN.md 8.1) until a deletion is forced
+        r = self.s.refresh_now(timeout=120)
+        self.assertEqual(r["added"] + r["modified"] + r["renamed"] + r["deleted"], 0)
+        self.assertIn("entries under ou=organizations", self.s.log_text())
+        self.assertNotEqual(self.s.search("ou=organizations," + SUFFIX, "(objectClass=groupOfNames)",
+                                          ["1.1"]), [])
+        self.s.config_set("olcAuth0ForceDelete", "TRUE")
         r = self.s.refresh_now(timeout=120)
         self.assertEqual(r["errors"], 0)
         dn, a = self.group(self.s, "Root")

@@ -627,6 +627,196 @@ class AuthzStore:
 
 
 # ---------------------------------------------------------------------------
+# The tenant log (GET /api/v2/logs): what Auth0 records for each change
+
+LOG_ID_WIDTH = 24           # log_ids are decimal text of one width: text order = id order
+LOGIN_FIELDS = ("last_login", "logins_count", "last_ip", "updated_at")
+MSG_OLD_CHECKPOINT = ("The log event 'from' refers to is no longer available (older than the "
+                      "tenant's log retention).")
+
+
+def make_log_id(n):
+    return "9002" + str(n).zfill(LOG_ID_WIDTH - 4)
+
+
+class EventLog:
+    """Log events with increasing log_ids; events older than `retention` seconds are gone.
+
+    `pruned` is the newest log_id dropped so far: a checkpoint older than it
+    lost events, so Auth0 refuses it."""
+
+    def __init__(self, retention=0):
+        self.lock = threading.Lock()
+        self.events, self.seq, self.pruned, self.retention = [], 0, None, retention
+
+    def record(self, event_type, description, user=None, user_id=None, method=None,
+               path=None, body=None, connection=None, client_id=None, date=None):
+        event = {"date": date or iso_now(), "type": event_type, "description": description}
+        if user is not None:
+            user_id = user.get("user_id")
+            event["user_name"] = user.get("email") or user.get("username") or user_id
+            connection = connection or primary_connection(user)
+        if user_id is not None:
+            event["user_id"] = user_id
+        if connection:
+            event["connection"] = connection
+        if client_id:
+            event["client_id"] = client_id
+        if path:
+            request = {"method": method or "patch", "path": path}
+            if body is not None:
+                request["body"] = body
+            event["details"] = {"request": request}
+        with self.lock:
+            self.seq += 1
+            event["log_id"] = make_log_id(self.seq)
+            self.events.append(event)
+        return event
+
+    def add_raw(self, events):
+        """Appends test-supplied events as they are (a log_id is added when missing)."""
+        with self.lock:
+            for event in events:
+                self.seq += 1
+                event = dict(event)
+                event.setdefault("log_id", make_log_id(self.seq))
+                event.setdefault("date", iso_now())
+                self.events.append(event)
+        return len(events)
+
+    def expire(self, keep=0):
+        """Drops every event but the newest `keep` (as if retention had passed)."""
+        with self.lock:
+            cut = max(0, len(self.events) - keep)
+            if cut:
+                self.pruned = self.events[cut - 1]["log_id"]
+                self.events = self.events[cut:]
+            return cut
+
+    def _prune(self):
+        if self.retention <= 0:
+            return
+        limit = time.time() - self.retention
+        while self.events and parse_iso(self.events[0]["date"]) < limit:
+            self.pruned = self.events.pop(0)["log_id"]
+
+    def since(self, checkpoint, take):
+        """Events newer than `checkpoint`, at most `take` (400 when too old)."""
+        if not re.fullmatch(r"\d{1,64}", checkpoint):
+            raise query_error("'from' must be a log_id.")
+        with self.lock:
+            self._prune()
+            if self.pruned is not None and int(checkpoint) < int(self.pruned):
+                raise api_error(400, MSG_OLD_CHECKPOINT, "invalid_query_string")
+            newer = [e for e in self.events if int(e["log_id"]) > int(checkpoint)]
+        return newer[:take]
+
+    def all(self):
+        with self.lock:
+            self._prune()
+            return list(self.events)
+
+
+def parse_iso(text):
+    try:
+        return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    except (TypeError, ValueError):
+        return 0
+
+
+def changed_fields(old, new):
+    keys = set(old) | set(new)
+    return sorted(k for k in keys if old.get(k) != new.get(k))
+
+
+def diff_events(log, old, new):
+    """The events Auth0 would have logged while `old` became `new` (tenant reload)."""
+    diff_users(log, old, new)
+    diff_roles(log, old, new)
+    for name, items_old, items_new, key in (
+            ("clients", old.clients, new.clients, "client_id"),
+            ("connections", old.connections, new.connections, "id")):
+        diff_resource(log, name, items_old, items_new, key)
+    # native groups and organizations: their member lists (and a group's roles)
+    for name, items_old, items_new in (
+            ("groups", old.groups, new.groups),
+            ("organizations", old.organizations, new.organizations)):
+        diff_resource(log, name, items_old, items_new, "id", members=True)
+
+
+def diff_users(log, old, new):
+    for user in new.users:
+        uid = user.get("user_id")
+        before = old.user_by_id.get(uid)
+        if before is None:
+            log.record("ss", "Successful signup", user)
+            continue
+        fields = changed_fields(before, user)
+        if any(f not in LOGIN_FIELDS for f in fields):
+            log.record("sapi", "Update a user", user, method="patch",
+                       path="/api/v2/users/" + urllib.parse.quote(uid, safe=""),
+                       body={f: user.get(f) for f in fields if f not in LOGIN_FIELDS})
+        elif "logins_count" in fields or "last_login" in fields:
+            log.record("s", "Success Login", user, client_id="sim-bind-client")
+        if old.login_profile(before).get("password") != new.login_profile(user).get("password"):
+            log.record("scp", "Change password", user)
+    for user in old.users:
+        if user.get("user_id") not in new.user_by_id:
+            log.record("sdu", "Successful user deletion", user)
+
+
+def diff_roles(log, old, new):
+    for role in new.roles:
+        rid = role.get("id")
+        path = "/api/v2/roles/" + urllib.parse.quote(str(rid), safe="")
+        before = old.role_by_id.get(rid)
+        if before is None:
+            log.record("sapi", "Create a role", method="post", path="/api/v2/roles",
+                       body={"name": role.get("name")})
+            before = {"members": []}
+        elif changed_fields(role_summary(before), role_summary(role)):
+            log.record("sapi", "Update a role", method="patch", path=path)
+        if (before.get("permissions") or []) != (role.get("permissions") or []) and \
+                "id" in before:
+            log.record("sapi", "Add permissions to a role", method="post",
+                       path=path + "/permissions")
+        was, now = set(before.get("members") or []), set(role.get("members") or [])
+        if now - was:
+            log.record("sapi", "Assign users to a role", method="post", path=path + "/users",
+                       body={"users": sorted(now - was)})
+        for uid in sorted(was - now):
+            log.record("sapi", "Removes roles from a user", user_id=uid, method="delete",
+                       path="/api/v2/users/" + urllib.parse.quote(uid, safe="") + "/roles",
+                       body={"roles": [rid]})
+    for role in old.roles:
+        if role.get("id") not in new.role_by_id:
+            log.record("sapi", "Delete a role", method="delete",
+                       path="/api/v2/roles/" + urllib.parse.quote(str(role.get("id")), safe=""))
+
+
+def diff_resource(log, name, old_items, new_items, key, members=False):
+    """Creations, updates and deletions of clients, connections, groups, organizations."""
+    old_by = {i.get(key): i for i in old_items}
+    new_by = {i.get(key): i for i in new_items}
+    for ident, item in new_by.items():
+        path = f"/api/v2/{name}/" + urllib.parse.quote(str(ident), safe="")
+        before = old_by.get(ident)
+        if before is None:
+            log.record("sapi", f"Create {name}", method="post", path=f"/api/v2/{name}")
+            continue
+        fields = changed_fields(before, item)
+        if members and "members" in fields:
+            log.record("sapi", f"Update {name} members", method="post", path=path + "/members")
+            fields.remove("members")
+        if fields:
+            log.record("sapi", f"Update {name}", method="patch", path=path)
+    for ident in old_by:
+        if ident not in new_by:
+            log.record("sapi", f"Delete {name}", method="delete",
+                       path=f"/api/v2/{name}/" + urllib.parse.quote(str(ident), safe=""))
+
+
+# ---------------------------------------------------------------------------
 # Tokens, rate limit, faults, statistics, export jobs
 
 class TokenStore:
@@ -1080,12 +1270,24 @@ class OAuthApi:
         try:
             body = attempt()
             record.update(status=200, error=None)
+            self.login_event("s", "Success Login", params)
             return body
         except HttpError as e:
             record.update(status=e.status, error=e.body.get("error"))
+            if e.body.get("error") == "invalid_grant":
+                self.login_event("fp", "Wrong email or password.", params)
             raise
         finally:
             self.sim.stats.login(record)
+
+    def login_event(self, event_type, description, params):
+        """The `s` / `fp` event of a password-realm login (the user, when known)."""
+        if params["grant_type"] != GRANT_REALM:
+            return
+        realm, username = params.get("realm"), params.get("username") or ""
+        user = self.sim.tenant.find_login(realm, username, params.get("password"))
+        self.sim.events.record(event_type, description, user,
+                               connection=realm, client_id=params.get("client_id"))
 
     def check_password(self, req, params, client):
         username, password = require(params, "username"), require(params, "password")
@@ -1185,6 +1387,7 @@ class ManagementApi:
             route("GET", "/organizations", self.organizations, ["read:organizations"]),
             route("GET", "/organizations/{id}/members", self.organization_members,
                   ["read:organization_members"]),
+            route("GET", "/logs", self.logs, ["read:logs"]),
         ]
 
     # -- users
@@ -1381,6 +1584,28 @@ class ManagementApi:
         if (req.integer("page", 0, 0) + 1) * req.integer("per_page", 50, 1, 100) > USERS_CAP:
             raise api_error(400, MSG_INVALID_PAGING, "invalid_paging")
         return offset_page(req, items, "members")
+
+    # -- logs
+
+    def logs(self, req):
+        """Checkpoint reads (from=<log_id>&take=) or a search page, oldest first by log_id."""
+        log = self.sim.events
+        if req.has_any("from"):
+            take = req.integer("take", 50, 1, 100)
+            events = log.since(req.arg("from", ""), take)
+            headers = {}
+            if events:
+                link = (f"{self.sim.base_url(req)}/api/v2/logs?from={events[-1]['log_id']}"
+                        f"&take={take}")
+                headers["Link"] = f'<{link}>; rel="next"'
+            return Response.json(200, events, headers)
+        events = log.all()
+        sort = req.arg("sort") or "date:-1"
+        if sort not in ("date:1", "date:-1"):
+            raise query_error(f"'sort' must be date:1 or date:-1, not '{sort}'.")
+        if sort == "date:-1":
+            events.reverse()
+        return offset_page(req, events, "logs", with_length=True)
 
 
 def native_group_view(group):
@@ -1687,7 +1912,8 @@ class ExportFiles:
 
 
 CONFIG_TYPES = {"rate": (int, float), "burst": (int, type(None)), "token_ttl": int,
-                "export_polls": int, "export_url_ttl": int, "hide_enabled_clients": bool}
+                "export_polls": int, "export_url_ttl": int, "hide_enabled_clients": bool,
+                "log_retention": (int, float)}
 
 
 class ControlApi:
@@ -1710,6 +1936,10 @@ class ControlApi:
             route("POST", "/reload", self.reload),
             route("GET", "/config", lambda req: dict(self.sim.config)),
             route("POST", "/config", self.set_config),
+            route("GET", "/logs", lambda req: {"logs": self.sim.events.all(),
+                                               "pruned": self.sim.events.pruned}),
+            route("POST", "/logs", self.add_logs),
+            route("POST", "/logs/expire", self.expire_logs),
         ]
 
     def add_faults(self, req):
@@ -1736,11 +1966,24 @@ class ControlApi:
             raise api_error(400, "reload takes a JSON object: {\"tenant\": DIR} or nothing")
         directory = body.get("tenant") or self.sim.tenant.directory
         try:
-            tenant = Tenant(directory)
+            events = self.sim.reload(directory)
         except (OSError, ValueError) as e:
             raise api_error(400, f"reload failed, old data kept: {e}") from None
-        self.sim.tenant = tenant
-        return {"ok": True, "tenant": directory, **tenant.counts()}
+        return {"ok": True, "tenant": directory, **self.sim.tenant.counts(),
+                "events": events}
+
+    def add_logs(self, req):
+        body = req.json_body()
+        if not isinstance(body, list) or not all(isinstance(e, dict) for e in body):
+            raise api_error(400, "logs takes a JSON array of log event objects")
+        return {"added": self.sim.events.add_raw(body)}
+
+    def expire_logs(self, req):
+        body = req.json_body() if req.body.strip() else {}
+        keep = body.get("keep", 0) if isinstance(body, dict) else None
+        if not isinstance(keep, int) or keep < 0:
+            raise api_error(400, "expire takes {\"keep\": N} (N >= 0) or nothing")
+        return {"expired": self.sim.events.expire(keep)}
 
     def set_config(self, req):
         body = req.json_body()
@@ -1755,6 +1998,7 @@ class ControlApi:
         self.sim.config.update(body)
         if "rate" in body or "burst" in body:
             self.sim.bucket.configure(self.sim.config["rate"], self.sim.config["burst"])
+        self.sim.events.retention = self.sim.config["log_retention"]
         return dict(self.sim.config)
 
 
@@ -1766,11 +2010,12 @@ class Simulator:
 
     def __init__(self, tenant_dir, cert, key, host="127.0.0.1", port=0, rate=0, burst=None,
                  token_ttl=86400, export_polls=2, audience=None,
-                 authz_audience=AUTHZ_AUDIENCE, log=None):
+                 authz_audience=AUTHZ_AUDIENCE, log=None, log_retention=0):
         self.tenant = Tenant(tenant_dir)
         self.config = {"rate": rate, "burst": burst, "token_ttl": token_ttl,
                        "export_polls": export_polls, "export_url_ttl": 60,
-                       "hide_enabled_clients": False}
+                       "hide_enabled_clients": False, "log_retention": log_retention}
+        self.events = EventLog(log_retention)
         self.audience, self.authz_audience = audience, authz_audience
         self.tokens, self.stats, self.faults = TokenStore(), Stats(), FaultBook()
         self.bucket = TokenBucket(rate, burst)
@@ -1801,6 +2046,15 @@ class Simulator:
         self.server.server_close()
         if self.thread:
             self.thread.join(5)
+
+    def reload(self, directory=None):
+        """Re-reads the tenant (or another directory); returns the events logged."""
+        tenant = Tenant(directory or self.tenant.directory)
+        with self.lock:
+            old, self.tenant = self.tenant, tenant
+            before = self.events.seq
+            diff_events(self.events, old, tenant)
+            return self.events.seq - before
 
     # -- tenant-wide facts
 
@@ -1835,14 +2089,19 @@ class Simulator:
             self.write(handler, req, self.run(req))
             return
         name = req.route.name if req.route else f"{req.method} {req.path}"
-        started, status = time.monotonic(), 0
+        started, status, counted = time.monotonic(), 0, False
         self.stats.begin()
         try:
             resp = self.answer(req)
             status = resp.status
+            # counted before the client can see the answer: a test that
+            # reads the stats right after its request finds it there
+            self.stats.end(name, req, status)
+            counted = True
             self.write(handler, req, resp)
         finally:
-            self.stats.end(name, req, status)
+            if not counted:
+                self.stats.end(name, req, status)
             self.access_log(req, status, started)
 
     def find_route(self, req):
@@ -2020,6 +2279,9 @@ class TLSServer(ThreadingHTTPServer):
         except OSError:        # failed handshake (e.g. the client rejected our certificate)
             return
         self.sim.stats.bump("connections")
+        # answers go out as written (headers and body are separate writes;
+        # with Nagle each small answer would wait for a delayed ACK)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self.RequestHandlerClass(connection, client_address, self)
         finally:
@@ -2052,6 +2314,8 @@ def parse_args(argv):
     parser.add_argument("--authz-audience", default=AUTHZ_AUDIENCE,
                         help="Authorization Extension API audience")
     parser.add_argument("--log", help="access log file ('-' for stderr)")
+    parser.add_argument("--log-retention", type=float, default=0,
+                        help="seconds log events are kept on /api/v2/logs (0: forever)")
     return parser.parse_args(argv)
 
 
@@ -2071,7 +2335,8 @@ def main(argv=None):
         sim = Simulator(args.tenant, args.cert, args.key, host=args.host, port=args.port,
                         rate=args.rate, burst=args.burst, token_ttl=args.token_ttl,
                         export_polls=args.export_polls, audience=args.audience,
-                        authz_audience=args.authz_audience, log=log)
+                        authz_audience=args.authz_audience, log=log,
+                        log_retention=args.log_retention)
     except (OSError, ValueError) as e:
         print(f"auth0sim: {e}", file=sys.stderr)
         return 2

@@ -149,7 +149,8 @@ class SimCase(unittest.TestCase):
         self.c.control("DELETE", "faults")
         self.c.control("POST", "config", {"rate": 0, "burst": None, "token_ttl": 86400,
                                           "export_polls": 2, "export_url_ttl": 60,
-                                          "hide_enabled_clients": False})
+                                          "hide_enabled_clients": False,
+                                          "log_retention": 0})
         self.c.control("POST", "reset-stats")
 
     def mgmt(self, path, client=M2M):
@@ -184,7 +185,8 @@ class TokenEndpoint(SimCase):
         self.assertEqual(body["token_type"], "Bearer")
         self.assertEqual(body["expires_in"], 86400)
         self.assertEqual(set(body["scope"].split()),
-                         {"read:users", "read:roles", "read:clients", "read:connections"})
+                         {"read:users", "read:roles", "read:clients", "read:connections",
+                          "read:logs"})
         self.assertEqual(body["access_token"].count("."), 2)
         self.assertNotEqual(body["access_token"], self.c.oauth(self.cc()).json["access_token"])
         self.assertEqual(self.c.stats()["tokens_issued"], 2)
@@ -990,6 +992,161 @@ class Control(SimCase):
             self.assertIs(conn.sock, sock)
         self.assertEqual(response.version, 11)
         conn.close()
+
+
+class Logs(SimCase):
+    """GET /api/v2/logs: events recorded for each change, checkpoint paging, retention."""
+
+    def tenant_copy(self):
+        directory = tempfile.mkdtemp(prefix="auth0sim-tenant-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        for name in os.listdir(TENANT):
+            shutil.copy(os.path.join(TENANT, name), directory)
+        self.addCleanup(self.c.control, "POST", "reload", {"tenant": TENANT})
+        return directory
+
+    def newest(self, token):
+        reply = self.c.get("/api/v2/logs?per_page=1&sort=date:-1", token)
+        self.assertEqual(reply.status, 200, reply.raw)
+        if reply.json:
+            return reply.json[0]["log_id"]
+        return self.c.control("GET", "logs").json["pruned"] or "0"
+
+    def since(self, token, checkpoint, take=100):
+        return self.c.get(f"/api/v2/logs?from={checkpoint}&take={take}", token)
+
+    def edit_users(self, directory, change):
+        path = os.path.join(directory, "users.ndjson")
+        users = read_ndjson(path)
+        users = change(users)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("".join(json.dumps(u) + "\n" for u in users))
+
+    def test_reload_records_user_changes(self):
+        token = self.c.token()
+        start = self.newest(token)
+        directory = self.tenant_copy()
+
+        def change(users):
+            for u in users:
+                if u["user_id"] == ALICE:
+                    u["family_name"] = "Renamed"
+                if u["user_id"] == GRACE:
+                    u["last_login"], u["logins_count"] = "2026-12-01T00:00:00.000Z", 99
+            users = [u for u in users if u["user_id"] != BOB]
+            users.append({"user_id": "auth0|new1", "email": "new1@example.com",
+                          "identities": [{"connection": DB}]})
+            return users
+        self.edit_users(directory, change)
+        reply = self.c.control("POST", "reload", {"tenant": directory})
+        self.assertEqual(reply.json["events"], 4)
+        events = self.since(token, start).json
+        kinds = {(e["type"], e.get("user_id")) for e in events}
+        self.assertEqual(kinds, {("sapi", ALICE), ("s", GRACE), ("ss", "auth0|new1"),
+                                 ("sdu", BOB)})
+        sapi = [e for e in events if e["type"] == "sapi"][0]
+        self.assertEqual(sapi["details"]["request"]["path"],
+                         "/api/v2/users/auth0%7C5f1a00000000000000000a01")
+        self.assertEqual(sapi["details"]["request"]["method"], "patch")
+        self.assertEqual(sapi["connection"], DB)
+        ids = [e["log_id"] for e in events]
+        self.assertEqual(ids, sorted(ids))
+        for e in events:
+            self.assertTrue(e["date"].endswith("Z"))
+            self.assertIn("description", e)
+        self.assertEqual(self.since(token, ids[-1]).json, [])
+
+    def test_role_membership_and_password_events(self):
+        token = self.c.token()
+        start = self.newest(token)
+        directory = self.tenant_copy()
+        path = os.path.join(directory, "roles.json")
+        with open(path, encoding="utf-8") as f:
+            roles = json.load(f)
+        roles[0]["members"] = [m for m in roles[0]["members"] if m != ALICE] + [BOB]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(roles, f)
+        path = os.path.join(directory, "sim-users.json")
+        with open(path, encoding="utf-8") as f:
+            profiles = json.load(f)
+        profiles[ALICE]["password"] = "alice-New-2"
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(profiles, f)
+        self.c.control("POST", "reload", {"tenant": directory})
+        events = self.since(token, start).json
+        paths = sorted((e["type"], (e.get("details") or {}).get("request", {}).get("path"))
+                       for e in events)
+        rid = roles[0]["id"]
+        self.assertEqual(paths, [("sapi", f"/api/v2/roles/{rid}/users"),
+                                 ("sapi", "/api/v2/users/auth0%7C5f1a00000000000000000a01/roles"),
+                                 ("scp", None)])
+        assign = [e for e in events if e.get("details", {}).get("request", {}).get(
+            "path", "").endswith("/users")][0]
+        self.assertEqual(assign["details"]["request"]["body"], {"users": [BOB]})
+
+    def test_checkpoint_paging(self):
+        token = self.c.token()
+        start = self.newest(token)
+        self.c.control("POST", "logs", [{"type": "depnote", "description": f"n{i}"}
+                                        for i in range(250)])
+        seen, checkpoint, calls = [], start, 0
+        while True:
+            reply = self.since(token, checkpoint)
+            calls += 1
+            self.assertEqual(reply.status, 200)
+            if not reply.json:
+                self.assertNotIn("Link", reply.headers)
+                break
+            self.assertIn('rel="next"', reply.headers["Link"])
+            seen += reply.json
+            checkpoint = reply.json[-1]["log_id"]
+        self.assertEqual(len(seen), 250)
+        self.assertEqual(calls, 4)
+        self.assertEqual([e["description"] for e in seen], [f"n{i}" for i in range(250)])
+        self.assertEqual(self.since(token, start, take=101).status, 400)
+        self.assertEqual(self.since(token, "not-a-log-id").status, 400)
+
+    def test_retention_refuses_old_checkpoint(self):
+        token = self.c.token()
+        start = self.newest(token)
+        self.c.control("POST", "logs", [{"type": "sapi", "description": "x"}] * 3)
+        middle = self.since(token, start).json[0]["log_id"]
+        self.assertGreaterEqual(
+            self.c.control("POST", "logs/expire", {"keep": 1}).json["expired"], 2)
+        self.assertEqual(len(self.c.control("GET", "logs").json["logs"]), 1)
+        self.assertError(self.since(token, middle), 400, errorCode="invalid_query_string")
+        newest = self.newest(token)
+        self.assertEqual(self.since(token, newest).json, [])
+        # age-based retention
+        self.c.control("POST", "config", {"log_retention": 1})
+        self.c.control("POST", "logs", [{"type": "sapi", "description": "soon gone"}] * 2)
+        self.assertEqual(len(self.since(token, newest).json), 2)
+        time.sleep(2.1)
+        self.assertError(self.since(token, newest), 400)
+        self.assertEqual(self.c.get("/api/v2/logs", token).json, [])
+
+    def test_scope_and_faults(self):
+        reply = self.mgmt("/logs?from=0&take=10", client=MGMT_ONLY)
+        body = self.assertError(reply, 403, errorCode="insufficient_scope")
+        self.assertIn("read:logs", body["message"])
+        token = self.c.token()
+        newest = self.newest(token)
+        self.c.control("POST", "faults", {"path_prefix": "/api/v2/logs", "rate_limit": True,
+                                          "count": 1})
+        self.assertEqual(self.since(token, newest).status, 429)
+        self.assertEqual(self.since(token, newest).status, 200)
+        self.c.control("POST", "faults", {"path_prefix": "/api/v2/logs", "status": 503,
+                                          "count": 1})
+        self.assertEqual(self.since(token, newest).status, 503)
+
+    def test_logins_are_logged(self):
+        token = self.c.token()
+        start = self.newest(token)
+        self.assertEqual(self.c.login("alice@example.com", "alice-Secret-1").status, 200)
+        self.assertEqual(self.c.login("alice@example.com", "wrong").status, 403)
+        events = self.since(token, start).json
+        self.assertEqual([(e["type"], e.get("user_id"), e.get("connection")) for e in events],
+                         [("s", ALICE, DB), ("fp", ALICE, DB)])
 
 
 class TLS(unittest.TestCase):

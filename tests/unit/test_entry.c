@@ -46,6 +46,37 @@ digest_tracks_managed_attributes( void **state )
 }
 
 static void
+set_digest_ignores_order_only( void **state )
+{
+	static const char *const mnames[] = { "member", NULL };
+	static const unsigned char sets[] = { 1, 0 };
+	struct auth0_entry a, b, c;
+	unsigned char da[16], db[16], dc[16], la[16], lb[16];
+
+	auth0_entry_init( &a );
+	auth0_entry_init( &b );
+	auth0_entry_init( &c );
+	auth0_entry_add( &a, "member", "uid=x" );
+	auth0_entry_add( &a, "member", "uid=y" );
+	auth0_entry_add( &b, "member", "uid=y" );
+	auth0_entry_add( &b, "member", "uid=x" );
+	auth0_entry_add( &c, "member", "uid=x" );
+	auth0_entry_add( &c, "member", "uid=z" );
+	auth0_entry_digest_sets( &a, mnames, sets, da );
+	auth0_entry_digest_sets( &b, mnames, sets, db );
+	auth0_entry_digest_sets( &c, mnames, sets, dc );
+	auth0_entry_digest( &a, mnames, la );
+	auth0_entry_digest( &b, mnames, lb );
+	assert_memory_equal( da, db, 16 );	/* a set: order is no change */
+	assert_memory_not_equal( da, dc, 16 );
+	assert_memory_not_equal( la, lb, 16 );	/* a list: order counts */
+	assert_memory_not_equal( da, la, 16 );
+	auth0_entry_free( &a );
+	auth0_entry_free( &b );
+	auth0_entry_free( &c );
+}
+
+static void
 multi_values_and_lookup( void **state )
 {
 	struct auth0_entry e;
@@ -86,6 +117,7 @@ main( void )
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test( digest_tracks_managed_attributes ),
+		cmocka_unit_test( set_digest_ignores_order_only ),
 		cmocka_unit_test( multi_values_and_lookup ),
 		cmocka_unit_test( attribute_equality ),
 	};
