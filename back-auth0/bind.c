@@ -218,20 +218,11 @@ pool_put( struct auth0_bindpool *bp, int i )
 	pthread_mutex_unlock( &bp->bp_mutex );
 }
 
-/* 1 when ndn is an entry directly below ou=people,<suffix>. */
+/* 1 when ndn is an entry directly below ou=people,<base> (base.c). */
 static int
 is_imported_user( BackendDB *be, struct berval *ndn )
 {
-	char buf[SLAP_TEXT_BUFLEN];
-	struct berval people, parent;
-
-	people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
-		AUTH0_OU_PEOPLE, be->be_nsuffix[0].bv_val );
-	people.bv_val = buf;
-	if ( people.bv_len >= sizeof( buf ) )
-		return 0;
-	dnParent( ndn, &parent );
-	return bvmatch( &parent, &people );
+	return auth0_base_in( auth0_base_info( be ), ndn, AUTH0_OU_PEOPLE, 1 );
 }
 
 static void

@@ -52,7 +52,11 @@ enum {
 	AUTH0_CF_BINDTHROTTLE,
 	AUTH0_CF_BINDPOOL,
 	AUTH0_CF_SYNC,
-	AUTH0_CF_EXPORTTIMEOUT
+	AUTH0_CF_EXPORTTIMEOUT,
+	/* operations (issue 18) */
+	AUTH0_CF_BASE = 180,
+	AUTH0_CF_PROXY,
+	AUTH0_CF_PROXYCRED
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -230,6 +234,14 @@ static ConfigTable auth0_cfg[] = {
 	  "gives it up' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	/* operations (issue 18): OIDs 180- keep clear of the others' */
+	{ "auth0-base", "dn", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BASE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "180 NAME 'olcAuth0Base' "
+	  "DESC 'Entry the imported containers sit below (default: the "
+	  "suffix)' "
+	  "EQUALITY distinguishedNameMatch SYNTAX OMsDN SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -247,7 +259,8 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
-	  "olcAuth0ExportTimeout ) )",
+	  "olcAuth0ExportTimeout $ "
+	  "olcAuth0Base ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -439,6 +452,11 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		if ( BER_BVISNULL( &ai->ai_base ) )
+			return 1;
+		emit_str( c, ai->ai_base.bv_val );
+		break;
 	case AUTH0_CF_SYNC:
 		c->value_int = ai->ai_sync;
 		break;
@@ -600,6 +618,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		auth0_base_set( ai, NULL, NULL, NULL, 0 );
+		break;
 	case AUTH0_CF_RATE:
 		ai->ai_rate = AUTH0_DEFAULT_RATE;
 		break;
@@ -727,6 +748,26 @@ set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 	return 0;
 }
 
+/* auth0-base: a DN at or below the suffix (checked again at db_open,
+ * when slapd.conf names the suffix later). */
+static int
+set_base( ConfigArgs *c, struct auth0_info *ai, const char *arg )
+{
+	struct berval *suffix = NULL;
+	char err[128];
+
+	if ( c->be && c->be->be_nsuffix &&
+			!BER_BVISNULL( &c->be->be_nsuffix[0] ) )
+		suffix = &c->be->be_nsuffix[0];
+	if ( auth0_base_set( ai, arg, suffix, err, sizeof( err ) ) != 0 ) {
+		snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: %s", c->argv[0],
+			err );
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		return 1;
+	}
+	return 0;
+}
+
 static int
 auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 {
@@ -766,6 +807,8 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		return set_base( c, ai, arg );
 	case AUTH0_CF_SYNC:
 		ai->ai_sync = c->value_int;
 		return 0;
@@ -857,6 +900,8 @@ apply_bits( int type )
 	case AUTH0_CF_TIMEOUT:
 	case AUTH0_CF_BINDPOOL:
 		return AUTH0_APPLY_BIND;
+	case AUTH0_CF_BASE:
+		return AUTH0_APPLY_BASE;
 	}
 	return 0;	/* read afresh by each refresh or each bind */
 }
@@ -890,6 +935,9 @@ auth0_cf_apply( ConfigArgs *c )
 	}
 	if ( ai->ai_open && ( todo & AUTH0_APPLY_BIND ) )
 		auth0_bind_apply( ai );
+	/* a new base: the next refresh moves the tree there (tree.c) */
+	if ( ai->ai_open && ai->ai_sync && ( todo & AUTH0_APPLY_BASE ) )
+		auth0_refresh_now( ai );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
 }
@@ -976,6 +1024,7 @@ auth0_config_free( struct auth0_info *ai )
 	}
 	connections_clear( ai );
 	rules_delete( ai, -1 );
+	auth0_base_set( ai, NULL, NULL, NULL, 0 );
 	ber_memvfree( (void **)ai->ai_retired );
 	ai->ai_retired = NULL;
 }

@@ -210,6 +210,10 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
+	if ( !BER_BVISNULL( &ai->ai_nbase ) &&
+			!dnIsSuffix( &ai->ai_nbase, &ai->ai_nsuffix ) )
+		return open_error( cr, "auth0-base is not the database suffix "
+			"or below it" );
 	auth0_monitor_open( ai, be );
 	if ( ai->ai_bindcache == NULL )
 		ai->ai_bindcache = auth0_bindcache_new();

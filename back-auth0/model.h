@@ -188,7 +188,10 @@ struct auth0_mapconf {
 	long		mc_gid_default;		/* primary gidNumber */
 	const char	*mc_home_prefix;	/* "/home/" */
 	const char	*mc_shell;		/* "/bin/bash" */
+	const char	*mc_base;		/* import base (auth0-base),
+						 * NULL: mc_suffix */
 };
+#define AUTH0_MC_BASE( mc )	( (mc)->mc_base ? (mc)->mc_base : (mc)->mc_suffix )
 
 /* Case-folds a uid for collision checks; returns malloc'd text. */
 typedef char *(auth0_fold_fn)( const char *s );

@@ -15,6 +15,15 @@ extern BI_db_close	auth0_db_close;
 extern BI_db_destroy	auth0_db_destroy;
 extern BI_db_config	auth0_db_config;
 
+/* base.c */
+struct berval *auth0_base_ndn( struct auth0_info *ai );
+struct auth0_info *auth0_base_info( BackendDB *be );
+int auth0_base_set( struct auth0_info *ai, const char *dn,
+	struct berval *suffix, char *err, size_t errlen );
+char *auth0_base_copy( struct auth0_info *ai, BackendDB *be );
+int auth0_base_in( struct auth0_info *ai, struct berval *ndn, const char *ou,
+	int direct );
+
 /* bind.c */
 extern BI_op_bind	auth0_op_bind;
 void auth0_bind_apply( struct auth0_info *ai );
@@ -39,7 +48,8 @@ int auth0_apply_update( struct auth0_apply *ap, struct berval *ndn,
 	int rename );
 int auth0_apply_delete( struct auth0_apply *ap, struct berval *ndn );
 int auth0_apply_end( struct auth0_apply *ap, int commit );
-int auth0_apply_containers( struct auth0_info *ai, Operation *op );
+int auth0_apply_containers( struct auth0_info *ai, Operation *op,
+	const char *base );
 int auth0_apply_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_apply_set_counter( struct auth0_apply *ap, const char *dn,

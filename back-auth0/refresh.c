@@ -201,6 +201,9 @@ source_fingerprint( struct auth0_run *rn, const char *dir, char **conns )
 		auth0_digest_value( &d, rn->rn_rules[i].mr_path,
 			strlen( rn->rn_rules[i].mr_path ) );
 	}
+	auth0_digest_attr( &d, "base", 1 );
+	auth0_digest_value( &d, AUTH0_MC_BASE( &rn->rn_mc ),
+		strlen( AUTH0_MC_BASE( &rn->rn_mc ) ) );
 	rc = auth0_snapdir_fingerprint( dir, &d );
 	auth0_digest_final( &d, rn->rn_fp );
 	rn->rn_fp_set = rc == AUTH0_OK;
@@ -312,6 +315,8 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	}
 	rn->rn_retired = ai->ai_retired;
 	ai->ai_retired = NULL;
+	rn->rn_base = BER_BVISNULL( &ai->ai_base ) ? NULL :
+		ch_strdup( ai->ai_base.bv_val );
 	rn->rn_model.sn_rules = rn->rn_rules;
 	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -394,7 +399,15 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 		return;
 	report_fallbacks( rn );
 	rn->rn_user_attrs = user_attrs( rn );
-	if ( auth0_apply_containers( rn->rn_ai, rn->rn_op ) ) {
+	switch ( auth0_apply_containers( rn->rn_ai, rn->rn_op,
+			AUTH0_MC_BASE( &rn->rn_mc ) ) ) {
+	case 0:
+		break;
+	case 1:	/* the base's parent is not there yet (logged once) */
+		snprintf( rn->rn_err, sizeof( rn->rn_err ), "waiting for the "
+			"parent of auth0-base %s", AUTH0_MC_BASE( &rn->rn_mc ) );
+		return;
+	default:
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
 			"containers of the imported tree" );
 		return;
@@ -464,6 +477,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	rn->rn_phase_t0 = t0;
 	auth0_refresh_op( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
+	rn->rn_mc.mc_base = rn->rn_base;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
 	rn->rn_mc.mc_shell = AUTH0_DEFAULT_SHELL;
 	run_steps( rn, dir, conns );
@@ -483,6 +497,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		ch_free( rn->rn_rules[i].mr_path );
 	}
 	ch_free( rn->rn_rules );
+	ch_free( rn->rn_base );
 	ch_free( rn->rn_user_attrs );
 	ber_memvfree( (void **)rn->rn_retired );
 	for ( i = 0; conns && conns[i]; i++ )

@@ -123,7 +123,8 @@ index_cb( Operation *op, SlapReply *rs )
 static void
 ou_dn( struct auth0_run *rn, enum auth0_ou ou, char *buf, size_t len )
 {
-	snprintf( buf, len, "ou=%s,%s", ous[ou].os_ou, rn->rn_mc.mc_suffix );
+	snprintf( buf, len, "ou=%s,%s", ous[ou].os_ou,
+		AUTH0_MC_BASE( &rn->rn_mc ) );
 }
 
 /* Reads the stored entries of one container into rn_index[ou]. */
