@@ -242,6 +242,19 @@ static ConfigTable auth0_cfg[] = {
 	  "suffix)' "
 	  "EQUALITY distinguishedNameMatch SYNTAX OMsDN SINGLE-VALUE )",
 	  NULL, NULL },
+	{ "auth0-proxy", "url", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_PROXY, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "181 NAME 'olcAuth0Proxy' "
+	  "DESC 'HTTP(S) proxy for every Auth0 call (default: none, the "
+	  "environment is ignored)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-proxy-credentials-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_PROXYCRED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "182 NAME 'olcAuth0ProxyCredentialsFile' "
+	  "DESC 'File holding user:password for the proxy' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -260,7 +273,7 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
 	  "olcAuth0ExportTimeout $ "
-	  "olcAuth0Base ) )",
+	  "olcAuth0Base $ olcAuth0Proxy $ olcAuth0ProxyCredentialsFile ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -292,6 +305,20 @@ check_https( ConfigArgs *c, const char *v )
 	if ( auth0_cfg_https_url( v ) )
 		return cf_error( c, "%s: \"%s\" is not an https:// URL "
 			"(https://host[:port]/path, no user, query or fragment)", v );
+	return 0;
+}
+
+static int
+check_proxy( ConfigArgs *c, const char *v )
+{
+	/* never echo a URL that may hold a password */
+	if ( strchr( v, '@' ) )
+		return cf_error( c, "%s: the proxy URL must not hold credentials%s "
+			"(put user:password in auth0-proxy-credentials-file)", "" );
+	if ( auth0_cfg_proxy_url( v ) )
+		return cf_error( c, "%s: \"%s\" is not an http:// or https:// "
+			"proxy URL (scheme://host[:port], no user, path or query; "
+			"credentials go in auth0-proxy-credentials-file)", v );
 	return 0;
 }
 
@@ -338,6 +365,9 @@ static const struct strdir {
 		check_token },
 	{ AUTH0_CF_BINDSECRET, offsetof( struct auth0_info,
 		ai_bind_secret_file ), check_file },
+	{ AUTH0_CF_PROXY, offsetof( struct auth0_info, ai_proxy ), check_proxy },
+	{ AUTH0_CF_PROXYCRED, offsetof( struct auth0_info, ai_proxy_cred_file ),
+		check_file },
 	{ 0, 0, NULL }
 };
 
@@ -611,6 +641,8 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 			auth0_secret_free( &ai->ai_secret );
 		else if ( c->type == AUTH0_CF_BINDSECRET )
 			auth0_secret_free( &ai->ai_bind_secret );
+		else if ( c->type == AUTH0_CF_PROXYCRED )
+			auth0_secret_free( &ai->ai_proxy_cred );
 		return 0;
 	}
 	if ( num ) {
@@ -792,6 +824,9 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		} else if ( c->type == AUTH0_CF_BINDSECRET && secret ) {
 			auth0_secret_free( &ai->ai_bind_secret );
 			ai->ai_bind_secret = secret;
+		} else if ( c->type == AUTH0_CF_PROXYCRED && secret ) {
+			auth0_secret_free( &ai->ai_proxy_cred );
+			ai->ai_proxy_cred = secret;
 		}
 		return 0;
 	}
@@ -902,6 +937,9 @@ apply_bits( int type )
 		return AUTH0_APPLY_BIND;
 	case AUTH0_CF_BASE:
 		return AUTH0_APPLY_BASE;
+	case AUTH0_CF_PROXY:
+	case AUTH0_CF_PROXYCRED:
+		return AUTH0_APPLY_BIND;	/* and the next refresh's session */
 	}
 	return 0;	/* read afresh by each refresh or each bind */
 }
@@ -953,7 +991,8 @@ read_new_secret( ConfigArgs *c, struct auth0_info *ai, char **secret )
 {
 	*secret = NULL;
 	if ( !ai->ai_open || ( c->type != AUTH0_CF_SECRETFILE &&
-			c->type != AUTH0_CF_BINDSECRET ) )
+			c->type != AUTH0_CF_BINDSECRET &&
+			c->type != AUTH0_CF_PROXYCRED ) )
 		return 0;
 	if ( check_file( c, c->argv[1] ) )
 		return 1;

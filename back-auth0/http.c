@@ -5,7 +5,9 @@
  * (keep-alive) and no handle is ever shared between threads.  Only https
  * is allowed, the peer and host name are always verified (auth0-ca-file
  * adds a trust anchor to the system's), signals are off (slapd is
- * threaded), and an in-memory body is capped.  Nothing here logs: the
+ * threaded), and an in-memory body is capped.  A proxy is used only
+ * when configured (auth0_curl_proxy): https_proxy, ALL_PROXY and NO_PROXY
+ * from slapd's environment are ignored.  Nothing here logs: the
  * callers decide what to say, and never a header or a body.
  */
 #include <errno.h>
@@ -23,6 +25,8 @@ struct auth0_curl {
 	CURL	*cu_easy;
 	char	*cu_ca_file;
 	long	cu_timeout;		/* seconds per request */
+	char	*cu_proxy;		/* NULL: no proxy at all */
+	char	*cu_proxy_cred;		/* user:password, or NULL */
 };
 
 /* Where the body of the transfer in progress goes. */
@@ -125,6 +129,28 @@ classify( CURLcode cc )
 	}
 }
 
+/* Only the configured proxy: an empty CURLOPT_PROXY stops libcurl from
+ * reading one from the environment, an empty CURLOPT_NOPROXY from
+ * exempting hosts by no_proxy. */
+static void
+set_proxy( struct auth0_curl *cu, CURL *h )
+{
+	curl_easy_setopt( h, CURLOPT_PROXY, cu->cu_proxy ? cu->cu_proxy : "" );
+	curl_easy_setopt( h, CURLOPT_NOPROXY, "" );
+	if ( cu->cu_proxy == NULL )
+		return;
+	curl_easy_setopt( h, CURLOPT_PROXY_SSL_VERIFYPEER, 1L );
+	curl_easy_setopt( h, CURLOPT_PROXY_SSL_VERIFYHOST, 2L );
+	if ( cu->cu_ca_file ) {
+		curl_easy_setopt( h, CURLOPT_PROXY_CAINFO, cu->cu_ca_file );
+		curl_easy_setopt( h, CURLOPT_PROXY_CAPATH, "/etc/ssl/certs" );
+	}
+	if ( cu->cu_proxy_cred ) {
+		curl_easy_setopt( h, CURLOPT_PROXYUSERPWD, cu->cu_proxy_cred );
+		curl_easy_setopt( h, CURLOPT_PROXYAUTH, CURLAUTH_BASIC );
+	}
+}
+
 static void
 set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 	struct curl_slist *hdrs, struct body *b, struct auth0_http_resp *r,
@@ -143,6 +169,7 @@ set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 		curl_easy_setopt( h, CURLOPT_CAINFO, cu->cu_ca_file );
 		curl_easy_setopt( h, CURLOPT_CAPATH, "/etc/ssl/certs" );
 	}
+	set_proxy( cu, h );
 	curl_easy_setopt( h, CURLOPT_TIMEOUT, cu->cu_timeout );
 	curl_easy_setopt( h, CURLOPT_CONNECTTIMEOUT, cu->cu_timeout );
 	curl_easy_setopt( h, CURLOPT_HTTPHEADER, hdrs );
@@ -249,6 +276,40 @@ auth0_curl_new( const char *ca_file, long timeout )
 	return tr;
 }
 
+static void
+wipe_free( char *s )
+{
+	if ( s ) {
+		memset( s, 0, strlen( s ) );
+		free( s );
+	}
+}
+
+/*
+ * Sends every request of tr through the proxy url (NULL: none, the
+ * environment's neither), authenticated with cred ("user:password", may
+ * be NULL).  0, or -1 when out of memory (then no proxy is set).
+ */
+int
+auth0_curl_proxy( struct auth0_transport *tr, const char *url,
+	const char *cred )
+{
+	struct auth0_curl *cu = tr->tr_ctx;
+	char *u = url ? strdup( url ) : NULL;
+	char *c = url && cred ? strdup( cred ) : NULL;
+
+	if ( ( url && u == NULL ) || ( url && cred && c == NULL ) ) {
+		free( u );
+		wipe_free( c );
+		return -1;
+	}
+	free( cu->cu_proxy );
+	wipe_free( cu->cu_proxy_cred );
+	cu->cu_proxy = u;
+	cu->cu_proxy_cred = c;
+	return 0;
+}
+
 void
 auth0_curl_free( struct auth0_transport *tr )
 {
@@ -259,6 +320,8 @@ auth0_curl_free( struct auth0_transport *tr )
 	cu = tr->tr_ctx;
 	curl_easy_cleanup( cu->cu_easy );
 	free( cu->cu_ca_file );
+	free( cu->cu_proxy );
+	wipe_free( cu->cu_proxy_cred );
 	free( cu );
 	free( tr );
 }

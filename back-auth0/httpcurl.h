@@ -6,5 +6,7 @@
 
 struct auth0_transport *auth0_curl_new( const char *ca_file, long timeout );
 void auth0_curl_free( struct auth0_transport *tr );
+int auth0_curl_proxy( struct auth0_transport *tr, const char *url,
+	const char *cred );
 
 #endif /* AUTH0_HTTPCURL_H */

@@ -207,6 +207,9 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 			"imported entries" );
 	if ( auth0_open_source( ai, cr ) != 0 )
 		return 1;
+	if ( open_secret( ai->ai_proxy_cred_file,
+			"auth0-proxy-credentials-file", &ai->ai_proxy_cred, 1, cr ) )
+		return 1;
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
@@ -261,6 +264,7 @@ auth0_db_destroy( BackendDB *be, ConfigReply *cr )
 	auth0_config_free( ai );
 	auth0_secret_free( &ai->ai_secret );
 	auth0_secret_free( &ai->ai_bind_secret );
+	auth0_secret_free( &ai->ai_proxy_cred );
 	ch_free( ai->ai_nsuffix.bv_val );
 	ldap_pvt_thread_mutex_destroy( &ai->ai_mutex );
 	ch_free( ai );

@@ -483,7 +483,8 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	run_steps( rn, dir, conns );
 	auth0_sync_free( rn );
 	ok = rn->rn_err[0] == '\0';
-	if ( !ok )
+	/* waiting for the base's parent is said once, by tree.c */
+	if ( !ok && !ai->ai_base_waiting )
 		Debug( LDAP_DEBUG_ANY, "auth0: refresh of %s failed, stored "
 			"data kept: %s\n", rn->rn_mc.mc_suffix, rn->rn_err );
 	gettimeofday( &t1, NULL );
