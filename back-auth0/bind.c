@@ -112,6 +112,8 @@ pool_proxy( struct auth0_bindpool *bp, struct auth0_info *ai )
 		if ( bp->bp_tr[i] && auth0_curl_proxy( bp->bp_tr[i],
 				bp->bp_proxy, bp->bp_proxy_cred ) != 0 )
 			bp->bp_busy[i] = 1;
+		else if ( bp->bp_tr[i] )
+			auth0_curl_trace( bp->bp_tr[i], auth0_trace_http, ai );
 }
 
 /* Takes a reference; the caller holds ai_mutex, which guards the swap. */

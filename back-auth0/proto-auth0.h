@@ -24,6 +24,10 @@ char *auth0_base_copy( struct auth0_info *ai, BackendDB *be );
 int auth0_base_in( struct auth0_info *ai, struct berval *ndn, const char *ou,
 	int direct );
 
+/* trace.c */
+void auth0_trace_http( void *arg, const char *method, const char *host,
+	const char *path, long status, long ms, const char *error );
+
 /* bind.c */
 extern BI_op_bind	auth0_op_bind;
 void auth0_bind_apply( struct auth0_info *ai );

@@ -165,6 +165,8 @@ session_get( struct auth0_info *ai, char *err )
 		session_free( se );
 	ai->ai_session = session_new( strs, rate, timeout );
 	if ( ai->ai_session )
+		auth0_curl_trace( ai->ai_session->se_tr, auth0_trace_http, ai );
+	if ( ai->ai_session )
 		ai->ai_session->se_api.ap_conf.ac_export_timeout =
 			export_timeout;
 	return ai->ai_session;
