@@ -24,6 +24,9 @@ char *auth0_base_copy( struct auth0_info *ai, BackendDB *be );
 int auth0_base_in( struct auth0_info *ai, struct berval *ndn, const char *ou,
 	int direct );
 
+/* version.c */
+int auth0_version_check( void );
+
 /* trace.c */
 void auth0_trace_http( void *arg, const char *method, const char *host,
 	const char *path, long status, long ms, const char *error );
