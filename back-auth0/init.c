@@ -166,9 +166,6 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 		return 0;
 	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) )
 		return open_error( cr, "needs a database with a non-empty suffix" );
-	if ( BER_BVISEMPTY( &be->be_rootndn ) )
-		return open_error( cr, "needs the database's rootdn to write the "
-			"imported entries" );
 	if ( auth0_open_source( ai, cr ) != 0 )
 		return 1;
 	if ( open_secret( ai->ai_proxy_cred_file,
@@ -194,6 +191,14 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	if ( !ai->ai_sync )
 		return 0;
+	/* imported entries are written as the rootdn: without one the
+	 * database still starts and serves what is stored (DESIGN 8.5) */
+	if ( BER_BVISEMPTY( &be->be_rootndn ) ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: the database has no rootdn, "
+			"so nothing is imported (add a rootdn and restart); serving "
+			"what is stored\n", ai->ai_nsuffix.bv_val );
+		return 0;
+	}
 	return auth0_refresh_start( ai );
 }
 

@@ -231,5 +231,25 @@ class Refused(unittest.TestCase):
         self.assertTrue(s.people())   # still below the suffix, as before
 
 
+
+class NoRootdn(unittest.TestCase):
+    def test_starts_says_so_once_and_serves(self):
+        s = Slapd("NoRootdn")
+        self.addCleanup(s.cleanup)
+        text = s.conf_text().replace('rootdn "%s"\nrootpw %s\n' % (ROOTDN, ROOTPW), "", 1)
+        self.assertNotIn(ROOTDN, text)
+        with open(s.conf, "w", encoding="utf-8") as f:
+            f.write(text)
+        s.start()
+        wait_log(s, "the database has no rootdn, so nothing is imported")
+        c = ldap.initialize(s.url)
+        res = c.search_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["namingContexts"])
+        self.assertEqual(res[0][1]["namingContexts"], [SUFFIX.encode()])
+        with self.assertRaises(ldap.NO_SUCH_OBJECT):
+            c.search_s(SUFFIX, ldap.SCOPE_BASE)
+        c.unbind_s()
+        self.assertEqual(s.log_text().count("has no rootdn"), 1)
+        self.assertNotIn("auth0: refresh of", s.log_text())
+
 if __name__ == "__main__":
     unittest.main()
