@@ -164,6 +164,11 @@ struct auth0_info {
 	char			*ai_proxy;		/* auth0-proxy URL */
 	char			*ai_proxy_cred_file;
 	char			*ai_proxy_cred;		/* user:password */
+	struct auth0_problems	*ai_problems;	/* problems.c */
+	struct berval		ai_monitor_own;	/* the DN ai_monitor_ndn
+						 * points to (monitor.c) */
+	int			ai_monitor_entry;	/* an entry of its
+						 * own, not the overlay's */
 };
 
 /* The imported subtrees, below the suffix. */

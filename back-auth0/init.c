@@ -68,7 +68,7 @@ open_error( ConfigReply *cr, const char *msg )
 
 /* The Management API wants the canonical domain, not a custom one. */
 static void
-warn_custom_domain( const char *domain )
+warn_custom_domain( const char *db, const char *domain )
 {
 	const char *suffix = ".auth0.com";
 	size_t n = strcspn( domain, ":" ), m = strlen( suffix );
@@ -77,15 +77,15 @@ warn_custom_domain( const char *domain )
 			strncmp( domain, "127.", 4 ) == 0 || domain[0] == '[' ||
 			strncasecmp( domain, "localhost", 9 ) == 0 )
 		return;
-	Debug( LDAP_DEBUG_ANY, "auth0: warning: auth0-domain \"%s\" is not a "
-		"canonical *.auth0.com domain; the Management API answers only "
-		"on the tenant's canonical domain\n", domain );
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: auth0-domain \"%s\" is not "
+		"a canonical *.auth0.com domain; the Management API answers only "
+		"on the tenant's canonical domain\n", db, domain );
 }
 
 /* Reads *path into *secret; a failure is fatal only when it is needed. */
 static int
-open_secret( const char *path, const char *directive, char **secret,
-	int needed, ConfigReply *cr )
+open_secret( struct auth0_info *ai, const char *path, const char *directive,
+	char **secret, int needed, ConfigReply *cr )
 {
 	char err[SLAP_TEXT_BUFLEN];
 
@@ -98,7 +98,8 @@ open_secret( const char *path, const char *directive, char **secret,
 	if ( needed )
 		return open_error( cr, err );
 	/* may be needed later, after a cn=config change: say so now */
-	Debug( LDAP_DEBUG_ANY, "auth0: warning: %s\n", err );
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: %s\n",
+		ai->ai_nsuffix.bv_val, err );
 	return 0;
 }
 
@@ -108,7 +109,7 @@ auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
 {
 	int on = auth0_bind_wanted( ai );
 
-	if ( open_secret( ai->ai_bind_secret_file,
+	if ( open_secret( ai, ai->ai_bind_secret_file,
 			"auth0-bind-client-secret-file", &ai->ai_bind_secret, on,
 			cr ) )
 		return 1;
@@ -124,7 +125,7 @@ auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
 		return open_error( cr, "auth0-bind password-realm needs "
 			"auth0-bind-client-secret-file (or auth0-client-secret-file)" );
 	if ( !ai->ai_bind_secret_file && ai->ai_secret == NULL )
-		return open_secret( ai->ai_secret_file,
+		return open_secret( ai, ai->ai_secret_file,
 			"auth0-client-secret-file", &ai->ai_secret, 1, cr );
 	return 0;
 }
@@ -140,7 +141,7 @@ auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 	int api = ai->ai_sync && !ai->ai_snapshot_dir && ai->ai_domain;
 
 	if ( ai->ai_domain )
-		warn_custom_domain( ai->ai_domain );
+		warn_custom_domain( ai->ai_nsuffix.bv_val, ai->ai_domain );
 	if ( ai->ai_sync && ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
 		return open_error( cr, "no source configured (set "
 			"auth0-snapshot-dir or auth0-domain)" );
@@ -149,7 +150,7 @@ auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 	if ( api && ai->ai_secret_file == NULL )
 		return open_error( cr, "auth0-domain needs "
 			"auth0-client-secret-file" );
-	if ( open_secret( ai->ai_secret_file, "auth0-client-secret-file",
+	if ( open_secret( ai, ai->ai_secret_file, "auth0-client-secret-file",
 			&ai->ai_secret, api, cr ) )
 		return 1;
 	/* a replica (sync off): data comes by syncrepl, binds may be ours */
@@ -166,19 +167,20 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 		return 0;
 	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) )
 		return open_error( cr, "needs a database with a non-empty suffix" );
-	if ( auth0_open_source( ai, cr ) != 0 )
-		return 1;
-	if ( open_secret( ai->ai_proxy_cred_file,
-			"auth0-proxy-credentials-file", &ai->ai_proxy_cred, 1, cr ) )
-		return 1;
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
+	if ( auth0_open_source( ai, cr ) != 0 )
+		return 1;
+	if ( open_secret( ai, ai->ai_proxy_cred_file,
+			"auth0-proxy-credentials-file", &ai->ai_proxy_cred, 1, cr ) )
+		return 1;
 	if ( !BER_BVISNULL( &ai->ai_nbase ) &&
 			!dnIsSuffix( &ai->ai_nbase, &ai->ai_nsuffix ) )
 		return open_error( cr, "auth0-base is not the database suffix "
 			"or below it" );
 	auth0_monitor_open( ai, be );
+	auth0_problems_open( ai );
 	if ( ai->ai_bindcache == NULL )
 		ai->ai_bindcache = auth0_bindcache_new();
 	if ( ai->ai_bindcache == NULL )
@@ -234,6 +236,7 @@ auth0_db_destroy( BackendDB *be, ConfigReply *cr )
 	auth0_secret_free( &ai->ai_secret );
 	auth0_secret_free( &ai->ai_bind_secret );
 	auth0_secret_free( &ai->ai_proxy_cred );
+	auth0_problems_free( ai );
 	ch_free( ai->ai_nsuffix.bv_val );
 	ldap_pvt_thread_mutex_destroy( &ai->ai_mutex );
 	ch_free( ai );

@@ -24,6 +24,14 @@ char *auth0_base_copy( struct auth0_info *ai, BackendDB *be );
 int auth0_base_in( struct auth0_info *ai, struct berval *ndn, const char *ou,
 	int direct );
 
+/* problems.c */
+void auth0_problems_open( struct auth0_info *ai );
+void auth0_problems_free( struct auth0_info *ai );
+void auth0_problem( struct auth0_info *ai, const char *fmt, ... )
+	LDAP_GCCATTR((format(printf, 2, 3)));
+void auth0_problems_begin( struct auth0_info *ai );
+void auth0_problems_end( struct auth0_info *ai, int complete );
+
 /* version.c */
 int auth0_version_check( void );
 

@@ -88,7 +88,7 @@ auth0_refresh_yield( struct auth0_run *rn )
 static void
 warn_log( void *arg, const char *msg )
 {
-	Debug( LDAP_DEBUG_ANY, "auth0: %s: %s\n", (const char *)arg, msg );
+	auth0_problem( arg, "%s", msg );
 }
 
 /* Source -> model.  Keeps what is stored when the source fails. */
@@ -99,14 +99,14 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	int rc;
 
 	m->sn_warn = warn_log;
-	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
+	m->sn_warn_arg = rn->rn_ai;
 	if ( auth0_source_fetch( rn, dir, conns ) )
 		return -1;
 	auth0_refresh_phase( rn, 0 );
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
-			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
-			(unsigned long)m->sn_bad, AUTH0_MAX_WARNINGS );
+		auth0_problem( rn->rn_ai, "%lu malformed records in all (only "
+			"the first %d reported)", (unsigned long)m->sn_bad,
+			AUTH0_MAX_WARNINGS );
 	rc = auth0_map_assign_uids( m, fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_map_assign_cns( m, fold_uid );
@@ -118,9 +118,9 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "out of memory "
 			"building the model" );
 	if ( m->sn_cycles )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu group(s) nest themselves "
-			"(a cycle); each member is counted once\n",
-			rn->rn_mc.mc_suffix, (unsigned long)m->sn_cycles );
+		auth0_problem( rn->rn_ai, "%lu group(s) nest themselves (a "
+			"cycle); each member is counted once",
+			(unsigned long)m->sn_cycles );
 	return rc;
 }
 
@@ -170,9 +170,9 @@ report_fallbacks( struct auth0_run *rn )
 	for ( i = 0; i < rn->rn_model.sn_nusers; i++ ) {
 		struct auth0_user *u = &rn->rn_model.sn_users[i];
 		if ( u->us_uid_fallback )
-			Debug( LDAP_DEBUG_ANY, "auth0: uid of user %s collides "
+			auth0_problem( rn->rn_ai, "uid of user %s collides "
 				"with a user whose user_id sorts lower; it gets "
-				"uid=%s\n", u->us_id, u->us_uid );
+				"uid=%s", u->us_id, u->us_uid );
 	}
 }
 
@@ -480,9 +480,13 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	rn->rn_mc.mc_base = rn->rn_base;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
 	rn->rn_mc.mc_shell = AUTH0_DEFAULT_SHELL;
+	auth0_problems_begin( ai );
 	run_steps( rn, dir, conns );
 	auth0_sync_free( rn );
 	ok = rn->rn_err[0] == '\0';
+	/* a refresh that met every entry tells which problems cleared */
+	auth0_problems_end( ai, ok && !rn->rn_same && !rn->rn_res_err[0] &&
+		!rn->rn_model.sn_failed && rn->rn_model.sn_complete );
 	/* waiting for the base's parent is said once, by tree.c */
 	if ( !ok && !ai->ai_base_waiting )
 		Debug( LDAP_DEBUG_ANY, "auth0: refresh of %s failed, stored "

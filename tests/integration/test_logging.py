@@ -1,6 +1,8 @@
 """What the module logs for an operator: HTTP calls at loglevel trace
 (method, host, path, status, milliseconds; never a query, header, body,
-secret or token), at every level but slapd's packet and BER dumps."""
+secret or token), at every level but slapd's packet and BER dumps; a
+problem with one entry logged when it appears and when it clears, not at
+every refresh; the database suffix on every line."""
 import os
 import re
 import shutil
@@ -8,7 +10,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import LOG_ALL_BUT_DUMPS, SUFFIX, TOP, Slapd, api_directives, simulator
+from harness import (LOG_ALL_BUT_DUMPS, SUFFIX, TOP, Slapd, api_directives, read_ndjson, simulator,
+                     write_ndjson)
 
 TRACE = re.compile(r"auth0: (\S+): HTTP (GET|POST|PATCH|PUT|DELETE) https://([^/\s]+)(/\S*): "
                    r"(?:(\d+) in (\d+) ms|no answer after (\d+) ms)")
@@ -72,6 +75,70 @@ class HttpTrace(unittest.TestCase):
         s.wait_refresh(1, timeout=180)
         self.assertEqual(TRACE.findall(s.log_text()), [])
 
+
+
+def module_lines(log):
+    """The module's own lines (not slapd's, which may name the overlay)."""
+    return [l for l in log.splitlines() if re.search(r"\bauth0: ", l)]
+
+
+class EntryProblems(unittest.TestCase):
+    """An invalid mail and the sample's uid collisions, over four refreshes."""
+
+    def setUp(self):
+        self.s = Slapd("EntryProblems")
+        self.addCleanup(self.s.cleanup)
+        self.s.loglevel = LOG_ALL_BUT_DUMPS
+        self.path = os.path.join(self.s.snap, "users.ndjson")
+        self.users = read_ndjson(self.path)
+        self.odd = next(u for u in self.users if u.get("email", "").isascii() and "@" in u.get("email", "")
+                        and u.get("username"))
+        self.mail = self.odd["email"]
+        self.odd["email"] = "j\u00f6rg@ex\u00e4mple.com"     # mail is IA5String: refused
+        write_ndjson(self.path, self.users)
+        self.s.write_conf()
+
+    def touch(self, mail=None):
+        """Changes another user, so that the next refresh compares everything."""
+        other = next(u for u in self.users if u is not self.odd)
+        other["name"] = other.get("name", "") + "."
+        if mail:
+            self.odd["email"] = mail
+        write_ndjson(self.path, self.users)
+
+    def count(self, text):
+        return sum(1 for l in module_lines(self.s.log_text()) if text in l)
+
+    def test_once_when_it_appears_once_when_it_clears(self):
+        self.s.start()
+        self.s.wait_refresh(1)
+        bad = "a value of mail is not valid for its syntax"
+        collide = "collides with a user whose user_id sorts lower"
+        self.assertEqual(self.count(bad), 1)
+        ncollide = self.count(collide)
+        self.assertGreater(ncollide, 0)
+        self.assertRegex(self.s.log_text(), r"auth0: %s: (\d+) entry problems met by this refresh "
+                                            r"\(\1 new, 0 resolved\)" % SUFFIX)
+        for i in range(2):
+            self.touch()
+            self.s.refresh_now()
+        self.assertEqual(self.count(bad), 1)
+        self.assertEqual(self.count(collide), ncollide)
+        self.assertEqual(self.count("resolved: "), 0)
+        self.assertRegex(self.s.log_text(), r"entry problems met by this refresh \(0 new, 0 resolved\)")
+        # an unchanged snapshot compares nothing: nothing is said to clear
+        self.s.refresh_now()
+        self.assertEqual(self.count("resolved: "), 0)
+        # fixed in the source: said once more, as resolved
+        self.touch(mail=self.mail)
+        self.s.refresh_now()
+        self.assertEqual(self.count("resolved: "), 1)
+        self.assertEqual(self.count("resolved: " ), self.count("resolved: \"uid="))
+        self.assertIn(bad, [l for l in module_lines(self.s.log_text()) if "resolved: " in l][0])
+        self.assertRegex(self.s.log_text(), r"entry problems met by this refresh \(0 new, 1 resolved\)")
+        # the suffix on every line of the module
+        for line in module_lines(self.s.log_text()):
+            self.assertRegex(line, r"auth0: (refresh of )?%s[: ]|conn=\d+ op=\d+ auth0: " % SUFFIX, line)
 
 if __name__ == "__main__":
     unittest.main()
