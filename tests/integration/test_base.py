@@ -203,6 +203,34 @@ class Move(unittest.TestCase):
         self.assertIn(SVC, [dn for dn, a in s.search(SUFFIX, "(uid=svc)", ["1.1"])])
 
 
+    def test_move_at_restart_with_another_base_in_slapd_conf(self):
+        s = Slapd("BaseRestart")
+        self.addCleanup(s.cleanup)
+        s.directives["auth0-base"] = '"%s"' % BASE
+        s.write_conf()
+        s.start()
+        wait_log(s, "waiting until its parent entry exists")
+        local_tree(s)
+        s.refresh_now()
+        before = {a["auth0UserId"][0]: (a["uidNumber"][0], a["entryUUID"][0]) for dn, a in
+                  s.search("ou=people," + BASE, "(objectClass=auth0User)", ["auth0UserId", "uidNumber", "entryUUID"],
+                           ldap.SCOPE_ONELEVEL)}
+        s.stop()
+        new = "ou=idp," + SUFFIX
+        s.directives["auth0-base"] = '"%s"' % new
+        s.write_conf()
+        n = len(s.refreshes())
+        s.start()
+        s.wait_refresh(n + 1)
+        after = {a["auth0UserId"][0]: (a["uidNumber"][0], a["entryUUID"][0]) for dn, a in
+                 s.search("ou=people," + new, "(objectClass=auth0User)", ["auth0UserId", "uidNumber", "entryUUID"],
+                          ldap.SCOPE_ONELEVEL)}
+        self.assertEqual(after, before)
+        self.assertEqual(s.search(BASE, attrs=["1.1"]), [(BASE, {})])
+        self.assertRegex(s.log_text(), r"auth0-base moved: \"ou=people,ou=auth0,dc=example,dc=com\" to below "
+                                       r"\"ou=idp,dc=example,dc=com\"")
+
+
 class Refused(unittest.TestCase):
     def test_base_outside_the_suffix(self):
         s = Slapd("BaseOutside")
