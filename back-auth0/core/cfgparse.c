@@ -367,6 +367,36 @@ auth0_cfg_https_url( const char *s )
 }
 
 /*
+ * A proxy URL (auth0-proxy): http:// or https://, host[:port], an
+ * optional "/" and nothing else: credentials come from a file, never
+ * from the URL, so that they cannot end up in cn=config or a log.
+ */
+int
+auth0_cfg_proxy_url( const char *s )
+{
+	const char *auth;
+	size_t len, n;
+
+	if ( s == NULL )
+		return -1;
+	if ( strncasecmp( s, "http://", 7 ) == 0 )
+		auth = s + 7;
+	else if ( strncasecmp( s, "https://", 8 ) == 0 )
+		auth = s + 8;
+	else
+		return -1;
+	len = strlen( s );
+	if ( len > AUTH0_CFG_URL_MAX )
+		return -1;
+	n = strlen( auth );
+	if ( n > 0 && auth[n - 1] == '/' )
+		n--;
+	if ( n == 0 || !authority_valid( auth, n ) )
+		return -1;
+	return 0;
+}
+
+/*
  * An Auth0 connection name: 1 to 128 printable characters without
  * blanks (Auth0 itself allows letters, digits and "-").
  */

@@ -311,6 +311,7 @@ int auth0_cfg_token( const char *s );
 int auth0_cfg_abspath( const char *s );
 int auth0_cfg_domain( const char *s );
 int auth0_cfg_https_url( const char *s );
+int auth0_cfg_proxy_url( const char *s );
 int auth0_cfg_connection( const char *s );
 int auth0_cfg_attr_name( const char *s );
 int auth0_cfg_reserved_attr( const char *name );

@@ -38,6 +38,7 @@ LDAP_BEGIN_DECL
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
 #define AUTH0_APPLY_BIND	0x2	/* the bind pool's settings */
+#define AUTH0_APPLY_BASE	0x4	/* auth0-base: refresh now */
 
 /* ai_bind_on: unset means on when auth0-domain is set (auth0_bind_wanted) */
 #define AUTH0_BIND_UNSET	(-1)
@@ -158,6 +159,21 @@ struct auth0_info {
 	unsigned long		ai_refreshes;
 	struct auth0_api_stats	ai_last_api;	/* requests of the last run */
 	struct auth0_api_stats	ai_api_total;
+
+	/* operations (issue 18): the import base (base.c), the proxy */
+	struct berval		ai_base;	/* auth0-base, pretty; NULL:
+						 * the suffix */
+	struct berval		ai_nbase;	/* normalized */
+	int			ai_base_waiting;	/* "waits for the
+						 * base's parent" logged */
+	char			*ai_proxy;		/* auth0-proxy URL */
+	char			*ai_proxy_cred_file;
+	char			*ai_proxy_cred;		/* user:password */
+	struct auth0_problems	*ai_problems;	/* problems.c */
+	struct berval		ai_monitor_own;	/* the DN ai_monitor_ndn
+						 * points to (monitor.c) */
+	int			ai_monitor_entry;	/* an entry of its
+						 * own, not the overlay's */
 };
 
 /* The imported subtrees, below the suffix. */
@@ -221,6 +237,7 @@ struct auth0_run {
 	char			rn_err[AUTH0_ERRLEN];
 	char			rn_res_err[AUTH0_ERRLEN];	/* a resource
 					 * failed, its stored data kept */
+	char			*rn_base;	/* auth0-base, NULL: suffix */
 };
 
 #include "proto-auth0.h"

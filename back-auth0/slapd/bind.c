@@ -40,6 +40,8 @@ struct auth0_bindpool {
 	long			bp_timeout;
 	char			*bp_ca_file;
 	char			*bp_domain;	/* whose passwords the cache holds */
+	char			*bp_proxy;	/* auth0-proxy and its */
+	char			*bp_proxy_cred;	/* credentials (wiped) */
 };
 
 /* What one bind needs, read from the user's entry. */
@@ -90,9 +92,29 @@ pool_free( struct auth0_bindpool *bp )
 	ch_free( bp->bp_busy );
 	ch_free( bp->bp_ca_file );
 	ch_free( bp->bp_domain );
+	ch_free( bp->bp_proxy );
+	auth0_secret_free( &bp->bp_proxy_cred );
 	pthread_cond_destroy( &bp->bp_cond );
 	pthread_mutex_destroy( &bp->bp_mutex );
 	ch_free( bp );
+}
+
+/* auth0-proxy for every connection of a new pool (a failed one is
+ * never handed out: it would go around the proxy). */
+static void
+pool_proxy( struct auth0_bindpool *bp, struct auth0_info *ai )
+{
+	int i;
+
+	bp->bp_proxy = ai->ai_proxy ? ch_strdup( ai->ai_proxy ) : NULL;
+	bp->bp_proxy_cred = ai->ai_proxy_cred ? ch_strdup( ai->ai_proxy_cred ) :
+		NULL;
+	for ( i = 0; i < bp->bp_size; i++ )
+		if ( bp->bp_tr[i] && auth0_curl_proxy( bp->bp_tr[i],
+				bp->bp_proxy, bp->bp_proxy_cred ) != 0 )
+			bp->bp_busy[i] = 1;
+		else if ( bp->bp_tr[i] )
+			auth0_curl_trace( bp->bp_tr[i], auth0_trace_http, ai );
 }
 
 /* Takes a reference; the caller holds ai_mutex, which guards the swap. */
@@ -145,7 +167,9 @@ auth0_bind_apply( struct auth0_info *ai )
 	if ( bp && bp->bp_size == (int)ai->ai_bind_pool &&
 			bp->bp_timeout == ai->ai_timeout &&
 			same_str( bp->bp_ca_file, ai->ai_ca_file ) &&
-			same_str( bp->bp_domain, ai->ai_domain ) )
+			same_str( bp->bp_domain, ai->ai_domain ) &&
+			same_str( bp->bp_proxy, ai->ai_proxy ) &&
+			same_str( bp->bp_proxy_cred, ai->ai_proxy_cred ) )
 		return;
 	/* binds turned (back) on start with an empty cache as well */
 	if ( ai->ai_bindcache && ( bp == NULL ||
@@ -158,6 +182,7 @@ auth0_bind_apply( struct auth0_info *ai )
 	}
 	ai->ai_bindpool = pool_new( (int)ai->ai_bind_pool, ai->ai_ca_file,
 		ai->ai_timeout, ai->ai_domain );
+	pool_proxy( ai->ai_bindpool, ai );
 	pool_unref( bp );
 	if ( bp )
 		Debug( LDAP_DEBUG_STATS, "auth0: %s: bind connections rebuilt "
@@ -219,20 +244,11 @@ pool_put( struct auth0_bindpool *bp, int i )
 	pthread_mutex_unlock( &bp->bp_mutex );
 }
 
-/* 1 when ndn is an entry directly below ou=people,<suffix>. */
+/* 1 when ndn is an entry directly below ou=people,<base> (base.c). */
 static int
 is_imported_user( BackendDB *be, struct berval *ndn )
 {
-	char buf[SLAP_TEXT_BUFLEN];
-	struct berval people, parent;
-
-	people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
-		AUTH0_OU_PEOPLE, be->be_nsuffix[0].bv_val );
-	people.bv_val = buf;
-	if ( people.bv_len >= sizeof( buf ) )
-		return 0;
-	dnParent( ndn, &parent );
-	return bvmatch( &parent, &people );
+	return auth0_base_in( auth0_base_info( be ), ndn, AUTH0_OU_PEOPLE, 1 );
 }
 
 static void

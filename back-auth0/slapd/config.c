@@ -10,12 +10,8 @@
 
 #include <ac/string.h>
 #include <ac/ctype.h>
-#include <errno.h>
 
 #include <stddef.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "back-auth0.h"
 #include "slap-config.h"
@@ -52,7 +48,11 @@ enum {
 	AUTH0_CF_BINDTHROTTLE,
 	AUTH0_CF_BINDPOOL,
 	AUTH0_CF_SYNC,
-	AUTH0_CF_EXPORTTIMEOUT
+	AUTH0_CF_EXPORTTIMEOUT,
+	/* operations (issue 18) */
+	AUTH0_CF_BASE = 180,
+	AUTH0_CF_PROXY,
+	AUTH0_CF_PROXYCRED
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -230,6 +230,27 @@ static ConfigTable auth0_cfg[] = {
 	  "gives it up' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	/* operations (issue 18): OIDs 180- keep clear of the others' */
+	{ "auth0-base", "dn", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BASE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "180 NAME 'olcAuth0Base' "
+	  "DESC 'Entry the imported containers sit below (default: the "
+	  "suffix)' "
+	  "EQUALITY distinguishedNameMatch SYNTAX OMsDN SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-proxy", "url", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_PROXY, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "181 NAME 'olcAuth0Proxy' "
+	  "DESC 'HTTP(S) proxy for every Auth0 call (default: none, the "
+	  "environment is ignored)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-proxy-credentials-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_PROXYCRED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "182 NAME 'olcAuth0ProxyCredentialsFile' "
+	  "DESC 'File holding user:password for the proxy' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -247,7 +268,8 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindClientSecretFile $ olcAuth0BindCacheTtl $ "
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
-	  "olcAuth0ExportTimeout ) )",
+	  "olcAuth0ExportTimeout $ "
+	  "olcAuth0Base $ olcAuth0Proxy $ olcAuth0ProxyCredentialsFile ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -279,6 +301,20 @@ check_https( ConfigArgs *c, const char *v )
 	if ( auth0_cfg_https_url( v ) )
 		return cf_error( c, "%s: \"%s\" is not an https:// URL "
 			"(https://host[:port]/path, no user, query or fragment)", v );
+	return 0;
+}
+
+static int
+check_proxy( ConfigArgs *c, const char *v )
+{
+	/* never echo a URL that may hold a password */
+	if ( strchr( v, '@' ) )
+		return cf_error( c, "%s: the proxy URL must not hold credentials%s "
+			"(put user:password in auth0-proxy-credentials-file)", "" );
+	if ( auth0_cfg_proxy_url( v ) )
+		return cf_error( c, "%s: \"%s\" is not an http:// or https:// "
+			"proxy URL (scheme://host[:port], no user, path or query; "
+			"credentials go in auth0-proxy-credentials-file)", v );
 	return 0;
 }
 
@@ -325,6 +361,9 @@ static const struct strdir {
 		check_token },
 	{ AUTH0_CF_BINDSECRET, offsetof( struct auth0_info,
 		ai_bind_secret_file ), check_file },
+	{ AUTH0_CF_PROXY, offsetof( struct auth0_info, ai_proxy ), check_proxy },
+	{ AUTH0_CF_PROXYCRED, offsetof( struct auth0_info, ai_proxy_cred_file ),
+		check_file },
 	{ 0, 0, NULL }
 };
 
@@ -439,6 +478,11 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		if ( BER_BVISNULL( &ai->ai_base ) )
+			return 1;
+		emit_str( c, ai->ai_base.bv_val );
+		break;
 	case AUTH0_CF_SYNC:
 		c->value_int = ai->ai_sync;
 		break;
@@ -593,6 +637,8 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 			auth0_secret_free( &ai->ai_secret );
 		else if ( c->type == AUTH0_CF_BINDSECRET )
 			auth0_secret_free( &ai->ai_bind_secret );
+		else if ( c->type == AUTH0_CF_PROXYCRED )
+			auth0_secret_free( &ai->ai_proxy_cred );
 		return 0;
 	}
 	if ( num ) {
@@ -600,6 +646,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		auth0_base_set( ai, NULL, NULL, NULL, 0 );
+		break;
 	case AUTH0_CF_RATE:
 		ai->ai_rate = AUTH0_DEFAULT_RATE;
 		break;
@@ -727,6 +776,26 @@ set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 	return 0;
 }
 
+/* auth0-base: a DN at or below the suffix (checked again at db_open,
+ * when slapd.conf names the suffix later). */
+static int
+set_base( ConfigArgs *c, struct auth0_info *ai, const char *arg )
+{
+	struct berval *suffix = NULL;
+	char err[128];
+
+	if ( c->be && c->be->be_nsuffix &&
+			!BER_BVISNULL( &c->be->be_nsuffix[0] ) )
+		suffix = &c->be->be_nsuffix[0];
+	if ( auth0_base_set( ai, arg, suffix, err, sizeof( err ) ) != 0 ) {
+		snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: %s", c->argv[0],
+			err );
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		return 1;
+	}
+	return 0;
+}
+
 static int
 auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 {
@@ -751,6 +820,9 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		} else if ( c->type == AUTH0_CF_BINDSECRET && secret ) {
 			auth0_secret_free( &ai->ai_bind_secret );
 			ai->ai_bind_secret = secret;
+		} else if ( c->type == AUTH0_CF_PROXYCRED && secret ) {
+			auth0_secret_free( &ai->ai_proxy_cred );
+			ai->ai_proxy_cred = secret;
 		}
 		return 0;
 	}
@@ -766,6 +838,8 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		return set_base( c, ai, arg );
 	case AUTH0_CF_SYNC:
 		ai->ai_sync = c->value_int;
 		return 0;
@@ -857,6 +931,11 @@ apply_bits( int type )
 	case AUTH0_CF_TIMEOUT:
 	case AUTH0_CF_BINDPOOL:
 		return AUTH0_APPLY_BIND;
+	case AUTH0_CF_BASE:
+		return AUTH0_APPLY_BASE;
+	case AUTH0_CF_PROXY:
+	case AUTH0_CF_PROXYCRED:
+		return AUTH0_APPLY_BIND;	/* and the next refresh's session */
 	}
 	return 0;	/* read afresh by each refresh or each bind */
 }
@@ -890,6 +969,9 @@ auth0_cf_apply( ConfigArgs *c )
 	}
 	if ( ai->ai_open && ( todo & AUTH0_APPLY_BIND ) )
 		auth0_bind_apply( ai );
+	/* a new base: the next refresh moves the tree there (tree.c) */
+	if ( ai->ai_open && ai->ai_sync && ( todo & AUTH0_APPLY_BASE ) )
+		auth0_refresh_now( ai );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
 }
@@ -905,7 +987,8 @@ read_new_secret( ConfigArgs *c, struct auth0_info *ai, char **secret )
 {
 	*secret = NULL;
 	if ( !ai->ai_open || ( c->type != AUTH0_CF_SECRETFILE &&
-			c->type != AUTH0_CF_BINDSECRET ) )
+			c->type != AUTH0_CF_BINDSECRET &&
+			c->type != AUTH0_CF_PROXYCRED ) )
 		return 0;
 	if ( check_file( c, c->argv[1] ) )
 		return 1;
@@ -976,6 +1059,7 @@ auth0_config_free( struct auth0_info *ai )
 	}
 	connections_clear( ai );
 	rules_delete( ai, -1 );
+	auth0_base_set( ai, NULL, NULL, NULL, 0 );
 	ber_memvfree( (void **)ai->ai_retired );
 	ai->ai_retired = NULL;
 }
@@ -985,69 +1069,4 @@ auth0_config_init( slap_overinst *on )
 {
 	on->on_bi.bi_cf_ocs = auth0_ocs;
 	return config_register_schema( auth0_cfg, auth0_ocs );
-}
-
-/*
- * Reads a secret from path into *out (ch_malloc'd; the caller wipes it).
- * The file must be a regular file of at most 4 KiB; trailing white space
- * is dropped.  A file its group or others may read gets a warning.
- * Never logs the secret itself.
- */
-int
-auth0_secret_read( const char *path, const char *directive, char **out,
-	char *errbuf, size_t errlen )
-{
-	char buf[4097];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
-
-	*out = NULL;
-	fd = open( path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW );
-	if ( fd < 0 ) {
-		snprintf( errbuf, errlen, "%s: cannot open \"%s\": %s", directive,
-			path, strerror( errno ) );
-		return -1;
-	}
-	if ( fstat( fd, &st ) != 0 || !S_ISREG( st.st_mode ) ) {
-		snprintf( errbuf, errlen, "%s: \"%s\" is not a regular file",
-			directive, path );
-		goto done;
-	}
-	if ( st.st_mode & S_IROTH )
-		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
-			"every user of this machine; chmod 600 it\n", directive, path );
-	else if ( st.st_mode & S_IRGRP )
-		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
-			"the members of group %lu; chmod 600 it\n", directive, path,
-			(unsigned long)st.st_gid );
-	n = read( fd, buf, sizeof( buf ) );
-	if ( n < 0 || n > 4096 ) {
-		snprintf( errbuf, errlen, "%s: \"%s\": %s", directive, path,
-			n < 0 ? strerror( errno ) : "larger than 4 KiB" );
-		goto done;
-	}
-	while ( n > 0 && isspace( (unsigned char)buf[n - 1] ) )
-		n--;
-	buf[n] = '\0';
-	if ( n == 0 ) {
-		snprintf( errbuf, errlen, "%s: \"%s\" is empty", directive, path );
-		goto done;
-	}
-	*out = ch_strdup( buf );
-	rc = 0;
-done:
-	explicit_bzero( buf, sizeof( buf ) );
-	close( fd );
-	return rc;
-}
-
-void
-auth0_secret_free( char **secret )
-{
-	if ( *secret ) {
-		explicit_bzero( *secret, strlen( *secret ) );
-		ch_free( *secret );
-		*secret = NULL;
-	}
 }

@@ -258,6 +258,70 @@ monitor_free( Entry *e, void **priv )
 	return SLAP_CB_CONTINUE;
 }
 
+/*
+ * Where the status goes, named as back-monitor names its entries: the
+ * overlay's entry "cn=Overlay <o>,cn=Database <d>,cn=Databases,cn=Monitor"
+ * (o counts the database's overlays, d the databases) when this overlay
+ * is the database's last one, else an entry of its own, "cn=Auth0" below
+ * the database's: back-monitor 2.5.13 links only the last overlay's entry
+ * below the database entry, so another overlay's cannot be read.  The
+ * names are computed, not asked for (register_overlay), since cn=Monitor
+ * may open after this database ("database monitor" further down).
+ */
+static int
+entry_ndn( struct auth0_info *ai, BackendDB *be, int own, struct berval *dn,
+	struct berval *ndn )
+{
+	BackendDB *real = be->bd_self, *b;
+	slap_overinst *on;
+	char buf[SLAP_TEXT_BUFLEN];
+	struct berval in;
+	int d = 0, o = 0;
+
+	LDAP_STAILQ_FOREACH( b, &backendDB, be_next ) {
+		if ( b == real )
+			break;
+		d++;
+	}
+	if ( b == NULL )
+		return -1;
+	for ( on = ai->ai_on->on_info->oi_list; on && on != ai->ai_on;
+			on = on->on_next )
+		o++;
+	if ( on == NULL )
+		return -1;
+	if ( own )
+		in.bv_len = snprintf( buf, sizeof( buf ), "cn=Auth0,cn=Database "
+			"%d,cn=Databases,cn=Monitor", d );
+	else
+		in.bv_len = snprintf( buf, sizeof( buf ), "cn=Overlay %d,"
+			"cn=Database %d,cn=Databases,cn=Monitor", o, d );
+	in.bv_val = buf;
+	return dnPrettyNormal( NULL, &in, dn, ndn, NULL ) == LDAP_SUCCESS ?
+		0 : -1;
+}
+
+/* The entry of our own (not the overlay's), with attrs a. */
+static int
+register_own( monitor_extra_t *mbe, struct berval *dn, struct berval *ndn,
+	Attribute *a, monitor_callback_t *cb )
+{
+	Entry *e = entry_alloc();
+	struct berval v;
+	int rc;
+
+	ber_dupbv( &e->e_name, dn );
+	ber_dupbv( &e->e_nname, ndn );
+	e->e_attrs = attrs_dup( a );
+	BER_BVSTR( &v, "monitoredObject" );
+	attr_merge_one( e, slap_schema.si_ad_objectClass, &v, NULL );
+	BER_BVSTR( &v, "Auth0" );
+	attr_merge_normalize_one( e, slap_schema.si_ad_cn, &v, NULL );
+	rc = mbe->register_entry( e, cb, NULL, 0 );
+	entry_free( e );
+	return rc;
+}
+
 /* Adds our attributes to the database's monitor entry (db_open). */
 int
 auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
@@ -266,7 +330,7 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	monitor_extra_t *mbe;
 	monitor_callback_t *cb;
 	Attribute *a = NULL, **tail = &a;
-	struct berval bv = BER_BVC( "0" );
+	struct berval bv = BER_BVC( "0" ), dn = BER_BVNULL;
 	int i, rc;
 
 	if ( mi == NULL || mi->bi_extra == NULL )
@@ -287,16 +351,25 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	cb->mc_free = monitor_free;
 	cb->mc_private = ai;
 	/* our own entry (the overlay's): slapd 2.5.13 frees the callbacks of
-	 * an entry that has several of them wrongly at shutdown */
-	rc = mbe->register_overlay( be, ai->ai_on, &ai->ai_monitor_ndn );
-	if ( rc == 0 )
-		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
-			-1, NULL );
+	 * an entry that has several of them wrongly at shutdown.  Before
+	 * cn=Monitor opens, back-monitor keeps the pointer to the DN. */
+	ch_free( ai->ai_monitor_own.bv_val );
+	BER_BVZERO( &ai->ai_monitor_own );
+	ai->ai_monitor_entry = ai->ai_on->on_next != NULL;
+	rc = entry_ndn( ai, be, ai->ai_monitor_entry, &dn, &ai->ai_monitor_own );
+	if ( rc == 0 ) {
+		ai->ai_monitor_ndn = ai->ai_monitor_own;
+		rc = ai->ai_monitor_entry ?
+			register_own( mbe, &dn, &ai->ai_monitor_own, a, cb ) :
+			mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
+				-1, NULL );
+	}
+	ch_free( dn.bv_val );
 	attrs_free( a );
 	if ( rc != 0 ) {
 		ch_free( cb );
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot publish status under "
-			"cn=Monitor\n" );
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: cannot publish status under "
+			"cn=Monitor\n", ai->ai_nsuffix.bv_val );
 		return 0;
 	}
 	ai->ai_monitor_cb = cb;
@@ -311,9 +384,15 @@ auth0_monitor_close( struct auth0_info *ai )
 
 	if ( ai->ai_monitor_cb && mi && mi->bi_extra ) {
 		monitor_extra_t *mbe = mi->bi_extra;
-		mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
-			ai->ai_monitor_cb, &dummy, 0, &dummy );
+		/* back-monitor frees the callback with the entry */
+		if ( ai->ai_monitor_entry )
+			mbe->unregister_entry( &ai->ai_monitor_ndn );
+		else
+			mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
+				ai->ai_monitor_cb, &dummy, 0, &dummy );
 	}
 	ai->ai_monitor_cb = NULL;
 	BER_BVZERO( &ai->ai_monitor_ndn );
+	ch_free( ai->ai_monitor_own.bv_val );
+	BER_BVZERO( &ai->ai_monitor_own );
 }

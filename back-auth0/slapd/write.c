@@ -217,7 +217,8 @@ write_exec( Operation *op, struct auth0_write *w )
 	}
 	op->o_callback = NULL;
 	if ( rs.sr_err != LDAP_SUCCESS )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s of \"%s\" failed: %s (%d)%s%s\n",
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: %s of \"%s\" failed: %s "
+			"(%d)%s%s\n", op->o_bd->be_suffix[0].bv_val,
 			w->wr_type == LDAP_REQ_ADD ? "add" :
 			w->wr_type == LDAP_REQ_MODIFY ? "modify" :
 			w->wr_type == LDAP_REQ_MODRDN ? "rename" : "delete",
@@ -257,8 +258,9 @@ batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 	else if ( txn && txn_call( on, op, SLAP_TXN_COMMIT, &txn ) != 0 )
 		failed = 1;
 	if ( failed ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
-			"replaying one by one\n", ba->ba_nq );
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: batch of %d writes rolled "
+			"back; replaying one by one\n", op->o_bd->be_suffix[0].bv_val,
+			ba->ba_nq );
 		for ( i = 0; i < ba->ba_nq; i++ )
 			if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
 				errors++;
@@ -474,8 +476,8 @@ valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
 	for ( i = 0; i < pa->ea_nvals; i++ ) {
 		ber_str2bv( pa->ea_vals[i], 0, 0, &bv );
 		if ( value_check( vc, ad, &bv, &nv ) != LDAP_SUCCESS ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": a value of %s is "
-				"not valid for its syntax; skipped\n", dn,
+			auth0_problem( NULL, "\"%s\": a value of %s is "
+				"not valid for its syntax; skipped", dn,
 				ad->ad_cname.bv_val );
 			continue;
 		}
@@ -511,8 +513,8 @@ find_ad( struct auth0_valcache *vc, const char *name, const char *dn )
 
 	ad = auth0_valcache_ad( vc, name, &text );
 	if ( ad == NULL )
-		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": attribute %s is not in "
-			"the schema (%s); skipped\n", dn, name, text );
+		auth0_problem( NULL, "\"%s\": attribute %s is not in "
+			"the schema (%s); skipped", dn, name, text );
 	return ad;
 }
 
@@ -556,8 +558,8 @@ entry_from_plain( struct auth0_valcache *vc, struct auth0_entry *pe,
 	e = entry_alloc();
 	if ( dnPrettyNormal( NULL, &dn, &e->e_name, &e->e_nname, NULL ) !=
 			LDAP_SUCCESS ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: invalid DN \"%s\"; entry "
-			"skipped\n", pe->en_dn );
+		auth0_problem( NULL, "invalid DN \"%s\"; entry skipped",
+			pe->en_dn );
 		entry_free( e );
 		return NULL;
 	}
@@ -711,8 +713,8 @@ auth0_write_update( struct auth0_writer *ap, struct berval *ndn,
 
 	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
 			e == NULL ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
-			"it\n", ndn->bv_val );
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: cannot read \"%s\" to "
+			"update it\n", op->o_bd->be_suffix[0].bv_val, ndn->bv_val );
 		ap->ap_perrors++;
 		return -1;
 	}

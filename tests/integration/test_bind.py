@@ -12,7 +12,8 @@ import unittest
 
 import ldap
 
-from harness import PEOPLE, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, api_directives, monitor_attrs, simulator
+from harness import (LOG_ALL_BUT_DUMPS, PEOPLE, ROOTDN, ROOTPW, SAMPLE, SUFFIX, Slapd, api_directives,
+                     monitor_attrs, simulator)
 
 REALM_PATH = "/oauth/token"
 
@@ -287,8 +288,7 @@ class Concurrency(BindBase):
 
 
 class NoSecretsInLog(BindBase):
-    # every level but packets (0x2) and BER (0x10), which dump raw requests
-    loglevel = str(0xFFFF & ~0x12)
+    loglevel = LOG_ALL_BUT_DUMPS     # packets and BER dump raw requests
     directives = {"auth0-bind-cache-ttl": "0", "auth0-bind-throttle": "0 0 60"}
 
     def test_log_has_no_password_secret_or_token(self):
@@ -299,6 +299,7 @@ class NoSecretsInLog(BindBase):
         self.bind(mfa, "%s,%s" % (SECRETS[mfa]["password"], SECRETS[mfa]["otp"])).unbind_s()
         log = self.s.log_text()
         self.assertIn("auth0: bind", log)
+        self.assertRegex(log, r"HTTP POST https://127\.0\.0\.1:\d+/oauth/token: 200 in \d+ ms")
         for secret in (pw, "Wr0ng-pass-XYZ", SECRETS[mfa]["password"], "sim-m2m-secret"):
             self.assertNotIn(secret, log)
         self.assertIsNone(re.search(r"eyJ[A-Za-z0-9_-]{10,}", log), "a token in the log")

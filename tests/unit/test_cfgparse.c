@@ -216,6 +216,25 @@ urls( void **state )
 }
 
 static void
+proxy_urls( void **state )
+{
+	static const char *const good[] = { "http://127.0.0.1:3128",
+		"https://proxy.example.com:8443/", "HTTP://[::1]:8080", "http://p",
+		NULL };
+	static const char *const bad[] = { "", "127.0.0.1:3128",
+		"socks5://127.0.0.1:1080", "http://user:pw@p:3128", "http://",
+		"http://p:3128/path", "http://p:3128?x", "http://p:0",
+		"http://p q:1", NULL };
+	int i;
+
+	for ( i = 0; good[i]; i++ )
+		assert_int_equal( auth0_cfg_proxy_url( good[i] ), 0 );
+	for ( i = 0; bad[i]; i++ )
+		if ( auth0_cfg_proxy_url( bad[i] ) != -1 )
+			fail_msg( "proxy \"%s\" accepted", bad[i] );
+}
+
+static void
 strings_paths_connections( void **state )
 {
 	char big[200];
@@ -299,6 +318,7 @@ main( void )
 		cmocka_unit_test( throttle_separator_bind ),
 		cmocka_unit_test( domains ),
 		cmocka_unit_test( urls ),
+		cmocka_unit_test( proxy_urls ),
 		cmocka_unit_test( strings_paths_connections ),
 		cmocka_unit_test( map_rules ),
 	};
