@@ -87,7 +87,8 @@ class BelowSuffix(unittest.TestCase):
         top = self.s.search(SUFFIX, attrs=["o"], scope=ldap.SCOPE_BASE)
         self.assertEqual(top[0][1]["o"], [b"Example local"])    # the administrator's own
         below = {dn.lower() for dn, a in self.s.search(BASE, "(objectClass=*)", ["1.1"], ldap.SCOPE_ONELEVEL)}
-        self.assertEqual(below, {"ou=%s,%s" % (o, BASE) for o in ("people", "groups", "roles", "applications")})
+        self.assertEqual(below, {"ou=%s,%s" % (o, BASE) for o in ("people", "groups", "roles", "applications",
+                                                     "organizations")})
         self.assertGreater(len(self.imported()), 5)
         # nothing of Auth0's beside the local entries
         local = self.s.search(LOCAL_PEOPLE, "(objectClass=*)", ["1.1"], ldap.SCOPE_ONELEVEL)
