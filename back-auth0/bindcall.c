@@ -25,7 +25,8 @@
 static const char *const verdicts[] = {
 	"ok", "wrong password", "MFA required", "wrong OTP", "user blocked",
 	"too many attempts", "password leaked", "connection has no passwords",
-	"Auth0 rate limit", "Auth0 unavailable", "bind client misconfigured"
+	"Auth0 rate limit", "Auth0 unavailable", "bind client misconfigured",
+	"no bind connection free"
 };
 
 const char *

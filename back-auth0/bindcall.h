@@ -26,7 +26,8 @@ enum auth0_verdict {
 	AUTH0_V_NO_PASSWORD,	/* the connection takes no passwords */
 	AUTH0_V_BUSY,		/* 429 rate limit */
 	AUTH0_V_UNAVAILABLE,	/* network, timeout, TLS, 5xx, bad answer */
-	AUTH0_V_MISCONFIGURED	/* client or grant refused: admin's fix */
+	AUTH0_V_MISCONFIGURED,	/* client or grant refused: admin's fix */
+	AUTH0_V_NO_THREAD	/* every bind connection busy: not asked */
 };
 
 struct auth0_bind_conf {
@@ -60,25 +61,45 @@ struct auth0_bindcache;
 struct auth0_bindcache *auth0_bindcache_new( void );
 void auth0_bindcache_free( struct auth0_bindcache *bc );
 
-/* 1 when dn's password matches a verification younger than max_age s. */
+/*
+ * 1 when dn's password matches a verification younger than max_age s
+ * (and younger than the entry's own max_age, when it was stored with one).
+ */
 int auth0_bindcache_check( struct auth0_bindcache *bc, const char *dn,
 	const char *password, time_t now, time_t max_age );
+/* max_age 0: the entry lives as long as the caller's TTL says. */
 void auth0_bindcache_store( struct auth0_bindcache *bc, const char *dn,
-	const char *password, time_t now );
+	const char *password, time_t now, time_t max_age );
 void auth0_bindcache_forget( struct auth0_bindcache *bc, const char *dn );
 /* Forgets every verified password (auth0-domain moved to another tenant). */
 void auth0_bindcache_forget_all( struct auth0_bindcache *bc );
 
 /*
  * Failure throttling: auth0_bindcache_throttled() says whether key (a DN
- * or an IP) had at least max failures within window seconds;
- * auth0_bindcache_failed() records one; auth0_bindcache_reset() clears
- * a key after a success.
+ * or an IP) had at least max failures in its window (fixed, window
+ * seconds from the key's first failure); auth0_bindcache_failed() records
+ * one; auth0_bindcache_reset() clears a key after a success.  The table
+ * holds at most AUTH0_FAIL_MAX keys (the oldest window goes first) of
+ * auth0_bindcache_fail_entry_size() bytes each;
+ * auth0_bindcache_failures() is how many it holds now.
  */
+#define AUTH0_FAIL_MAX	65536
 int auth0_bindcache_throttled( struct auth0_bindcache *bc, const char *key,
 	time_t now, int max, time_t window );
 void auth0_bindcache_failed( struct auth0_bindcache *bc, const char *key,
 	time_t now, time_t window );
 void auth0_bindcache_reset( struct auth0_bindcache *bc, const char *key );
+size_t auth0_bindcache_failures( struct auth0_bindcache *bc );
+
+/*
+ * Latency of upstream bind calls: the last AUTH0_LAT_WINDOW kept;
+ * auth0_bindcache_latency() gives their median and 99th percentile in
+ * milliseconds (0 when none yet).
+ */
+#define AUTH0_LAT_WINDOW	1024
+void auth0_bindcache_latency_add( struct auth0_bindcache *bc, double ms );
+void auth0_bindcache_latency( struct auth0_bindcache *bc, double *p50,
+	double *p99 );
+size_t auth0_bindcache_fail_entry_size( void );
 
 #endif /* AUTH0_BINDCALL_H */
