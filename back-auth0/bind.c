@@ -355,6 +355,19 @@ split_otp( char *pw, const char *sep )
 	return at + 1;
 }
 
+/* 1 when pw ends in "<sep>push": MFA by Guardian push (pw is cut there). */
+static int
+split_push( char *pw, const char *sep )
+{
+	char *at;
+
+	if ( sep == NULL || *sep == '\0' || ( at = strrchr( pw, *sep ) ) == NULL ||
+			at == pw || strcasecmp( at + 1, "push" ) != 0 )
+		return 0;
+	*at = '\0';
+	return 1;
+}
+
 static int
 reply( Operation *op, SlapReply *rs, int code, const char *text )
 {
@@ -458,13 +471,17 @@ ask_auth0( struct auth0_info *ai, struct bind_conf *bf,
 		return AUTH0_V_NO_THREAD;
 	}
 	count( &ai->ai_bind_upstream );
+	if ( br->br_push )
+		count( &ai->ai_bind_push_waits );
 	clock_gettime( CLOCK_MONOTONIC, &t0 );
+	/* a push wait holds its connection, and so its thread, throughout */
 	v = auth0_bind_verify( bp->bp_tr[slot], &bc, br, detail, dlen );
 	clock_gettime( CLOCK_MONOTONIC, &t1 );
 	pool_put( bp, slot );
-	auth0_bindcache_latency_add( ai->ai_bindcache,
-		( t1.tv_sec - t0.tv_sec ) * 1000.0 +
-		( t1.tv_nsec - t0.tv_nsec ) / 1e6 );
+	if ( !br->br_push )	/* the user's reaction time is no latency */
+		auth0_bindcache_latency_add( ai->ai_bindcache,
+			( t1.tv_sec - t0.tv_sec ) * 1000.0 +
+			( t1.tv_nsec - t0.tv_nsec ) / 1e6 );
 	return v;
 }
 
@@ -482,6 +499,15 @@ verdict_code( enum auth0_verdict v, const char **text )
 		return LDAP_INVALID_CREDENTIALS;
 	case AUTH0_V_BAD_OTP:
 		*text = "MFA code refused";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_PUSH_DENIED:
+		*text = "MFA push denied";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_PUSH_TIMEOUT:
+		*text = "MFA not approved in time";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_NO_PUSH:
+		*text = "MFA push not possible: no Guardian push enrolled";
 		return LDAP_INVALID_CREDENTIALS;
 	case AUTH0_V_BLOCKED:
 		*text = "user is blocked in Auth0";
@@ -501,6 +527,8 @@ verdict_code( enum auth0_verdict v, const char **text )
 		return LDAP_BUSY;
 	case AUTH0_V_UNAVAILABLE:
 	case AUTH0_V_MISCONFIGURED:
+	case AUTH0_V_PENDING:		/* never leave bindcall.c */
+	case AUTH0_V_SLOW_DOWN:
 		*text = "Auth0 cannot be reached to verify the password";
 		return LDAP_UNAVAILABLE;
 	case AUTH0_V_NO_PASSWORD:	/* answered like a wrong password */
@@ -549,42 +577,46 @@ record_failure( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 
 /*
  * Asks Auth0 about pw for bu (a miss of the cache); caches what it
- * confirms: a plain password for auth0-bind-cache-ttl, one with a
- * one-time code for auth0-bind-cache-mfa-ttl at most (the code cannot
- * be used twice at Auth0, and clients bind twice).
+ * confirms under key: a plain password for auth0-bind-cache-ttl, one with
+ * a one-time code or push for auth0-bind-cache-mfa-ttl at most (the code
+ * cannot be used twice at Auth0, and clients bind twice).
  */
 static enum auth0_verdict
-verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
+verify( struct auth0_info *ai, struct bind_conf *bf, const char *key,
 	struct bind_user *bu, char *pw, const char *ip, char *detail,
 	size_t dlen )
 {
-	struct auth0_bind_req br = { bu->bu_realm, bu->bu_login, pw, NULL, ip };
-	const char *dn = op->o_req_ndn.bv_val;
+	struct auth0_bind_req br = { bu->bu_realm, bu->bu_login, pw, NULL, ip,
+		0, (double)bf->bf_push_timeout };
 	time_t now = slap_get_time();
 	enum auth0_verdict v;
 
-	/* "password,123456": the password with an MFA code; if Auth0 says
-	 * the prefix is wrong, the whole string may be the password */
-	br.br_otp = split_otp( pw, bf->bf_sep );
+	/* "password,123456" or "password,push": the password with an MFA
+	 * code or a push; if Auth0 says the prefix is wrong, the whole
+	 * string may be the password */
+	br.br_push = split_push( pw, bf->bf_sep );
+	if ( !br.br_push )
+		br.br_otp = split_otp( pw, bf->bf_sep );
 	v = ask_auth0( ai, bf, &br, detail, dlen );
-	if ( br.br_otp ) {
+	if ( br.br_otp || br.br_push ) {
 		pw[strlen( pw )] = bf->bf_sep[0];	/* the whole string again */
 		if ( v == AUTH0_V_WRONG ) {
 			br.br_otp = NULL;
+			br.br_push = 0;
 			v = ask_auth0( ai, bf, &br, detail, dlen );
 		}
 	}
-	if ( v == AUTH0_V_OK && br.br_otp == NULL )
-		auth0_bindcache_store( ai->ai_bindcache, dn, pw, now, 0 );
+	if ( v == AUTH0_V_OK && br.br_otp == NULL && !br.br_push )
+		auth0_bindcache_store( ai->ai_bindcache, key, pw, now, 0 );
 	else if ( v == AUTH0_V_OK && bf->bf_mfa_ttl > 0 )
-		auth0_bindcache_store( ai->ai_bindcache, dn, pw, now,
+		auth0_bindcache_store( ai->ai_bindcache, key, pw, now,
 			bf->bf_mfa_ttl );
 	if ( ( v == AUTH0_V_UNAVAILABLE || v == AUTH0_V_MISCONFIGURED ||
 			v == AUTH0_V_BUSY ) )
 		count( &ai->ai_bind_errors );
 	/* Auth0 down: a recently verified password may still do */
 	if ( v == AUTH0_V_UNAVAILABLE && bf->bf_stale > 0 &&
-			auth0_bindcache_check( ai->ai_bindcache, dn, pw, now,
+			auth0_bindcache_check( ai->ai_bindcache, key, pw, now,
 				bf->bf_ttl + bf->bf_stale ) ) {
 		count( &ai->ai_bind_stale_hits );
 		v = AUTH0_V_OK;
@@ -608,12 +640,31 @@ refused_locally( const struct bind_user *bu, int nul )
 	return NULL;
 }
 
+/*
+ * The bind cache's key: the DN, and for "password,push" the DN and the
+ * client's address, since that string holds no second factor of its own:
+ * only the client that waited for the approval binds again with it.
+ */
+static char *
+cache_key( Operation *op, struct bind_conf *bf, const char *pw,
+	const char *ip )
+{
+	const char *at = bf->bf_sep[0] ? strrchr( pw, bf->bf_sep[0] ) : NULL;
+	char *key;
+
+	if ( at == NULL || at == pw || strcasecmp( at + 1, "push" ) != 0 )
+		return ch_strdup( op->o_req_ndn.bv_val );
+	key = ch_malloc( op->o_req_ndn.bv_len + strlen( ip ) + 2 );
+	sprintf( key, "%s\n%s", op->o_req_ndn.bv_val, ip );
+	return key;
+}
+
 /* Decides the bind of a DN below ou=people; returns the LDAP result code. */
 static int
 bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
 	struct bind_conf *bf, struct bind_user *bu, const char *ip )
 {
-	char detail[AUTH0_ERRLEN], *pw;
+	char detail[AUTH0_ERRLEN], *pw, *key;
 	const char *text, *local;
 	time_t now = slap_get_time();
 	size_t len = op->orb_cred.bv_len;
@@ -626,9 +677,10 @@ bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
 	memcpy( pw, op->orb_cred.bv_val, len );
 	pw[len] = '\0';
 	local = refused_locally( bu, nul );
+	key = cache_key( op, bf, pw, ip );
 	/* a password the cache confirms passes even a throttled DN */
 	if ( !nul && bu->bu_found && auth0_bindcache_check( ai->ai_bindcache,
-			op->o_req_ndn.bv_val, pw, now, bf->bf_ttl ) ) {
+			key, pw, now, bf->bf_ttl ) ) {
 		count( &ai->ai_bind_hits );
 		v = bu->bu_blocked ? AUTH0_V_BLOCKED : AUTH0_V_OK;
 		snprintf( detail, sizeof( detail ), "from the bind cache" );
@@ -639,14 +691,16 @@ bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
 		v = AUTH0_V_WRONG;
 		snprintf( detail, sizeof( detail ), "%s (not asked)", local );
 	} else {
-		v = verify( ai, bf, op, bu, pw, ip, detail, sizeof( detail ) );
+		v = verify( ai, bf, key, bu, pw, ip, detail, sizeof( detail ) );
 		/* blocked here: said only once Auth0 confirmed the password */
 		if ( bu->bu_blocked && ( v == AUTH0_V_OK || v == AUTH0_V_MFA ) )
 			v = AUTH0_V_BLOCKED;
 	}
 	code = verdict_code( v, &text );
+	/* push denials and timeouts count too: they bound push spamming */
 	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP || v == AUTH0_V_MFA ||
-			v == AUTH0_V_NO_PASSWORD )
+			v == AUTH0_V_NO_PASSWORD || v == AUTH0_V_PUSH_DENIED ||
+			v == AUTH0_V_PUSH_TIMEOUT )
 		record_failure( ai, bf, op, ip, now );
 	else if ( v == AUTH0_V_OK )
 		auth0_bindcache_reset( ai->ai_bindcache, op->o_req_ndn.bv_val );
@@ -660,6 +714,7 @@ bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
 done:
 	explicit_bzero( pw, len );
 	ch_free( pw );
+	ch_free( key );
 	return code;
 }
 

@@ -313,5 +313,92 @@ class BindTimeout(BindBase):
         self.assertLess(took, 5)
 
 
+class Push(BindBase):
+    """password,push: a Guardian push, polled at the interval Auth0 asks."""
+    directives = {"auth0-bind-cache-ttl": "300", "auth0-bind-throttle": "0 0 60",
+                  "auth0-bind-push-timeout": "4", "auth0-bind-connections": "1"}
+    monitor = True
+
+    def setUp(self):
+        super().setUp()
+        self.sim.config.update(push_answer="", push_after=1, push_interval=1)
+        self.uid = special("mfa")
+        self.push_pw = SECRETS[self.uid]["password"] + ",push"
+
+    def decide_when_polled(self, action, polls=1):
+        def run():
+            end = time.time() + 20
+            while time.time() < end and self.sim.push.polls < start + polls:
+                time.sleep(0.05)
+            self.sim.push.decide(action)
+        start = self.sim.push.polls
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    def test_approved_then_repeated_bind_from_the_cache(self):
+        waits = int(monitor_attrs(self.s)["auth0MonBindPushWaits"])
+        t = self.decide_when_polled("approve")
+        t0 = time.time()
+        self.bind(self.uid, self.push_pw).unbind_s()
+        t.join()
+        self.assertGreaterEqual(time.time() - t0, 1.5)           # waited for the approval
+        self.assertEqual(int(monitor_attrs(self.s)["auth0MonBindPushWaits"]), waits + 1)
+        n = self.logins()
+        self.bind(self.uid, self.push_pw).unbind_s()              # the second bind of sssd
+        self.assertEqual(self.logins(), n)
+        self.assertEqual(self.sim.push.pending(), 0)
+
+    def test_denied(self):
+        self.sim.config["push_answer"] = "deny"
+        polls = self.sim.push.polls
+        e = self.assertBindFails(ldap.INVALID_CREDENTIALS, self.uid, "Wrong-pw,push")
+        self.assertEqual(e.args[0].get("info", ""), "")            # a wrong password: no push
+        self.assertEqual(self.sim.push.polls, polls)
+        self.assertBindFails(ldap.INVALID_CREDENTIALS, self.uid,
+                             SECRETS[self.uid]["password"] + ",PUSH", "MFA push denied")
+        self.assertIn("push denied", self.s.log_text())
+
+    def test_timed_out(self):
+        t0 = time.time()
+        self.assertBindFails(ldap.INVALID_CREDENTIALS, self.uid,
+                             SECRETS[self.uid]["password"] + ",Push", "MFA not approved in time")
+        self.assertGreaterEqual(time.time() - t0, 3.5)
+        self.assertLess(time.time() - t0, 8)
+
+    def test_auth0_down_during_the_push(self):
+        self.sim.faults.add([{"path_prefix": "/mfa/challenge", "status": 503}])
+        self.assertBindFails(ldap.UNAVAILABLE, self.uid, SECRETS[self.uid]["password"] + ",pusH")
+        self.sim.faults.clear()
+        self.sim.faults.add([{"path_prefix": REALM_PATH, "reset": True, "skip": 1}])
+        self.assertBindFails(ldap.UNAVAILABLE, self.uid, SECRETS[self.uid]["password"] + ",pUsh")
+
+    def test_slow_down_lengthens_the_interval(self):
+        self.s.config_set("olcAuth0BindPushTimeout", "20")     # live
+        self.addCleanup(self.s.config_set, "olcAuth0BindPushTimeout", "4")
+        self.sim.config["push_interval"] = 3          # polls sooner than 3 s apart: slow_down
+        before = self.sim.push.slow_downs
+        t = self.decide_when_polled("approve")
+        t0 = time.time()
+        self.bind(self.uid, SECRETS[self.uid]["password"] + ",PUsh").unbind_s()
+        t.join()
+        self.assertEqual(self.sim.push.slow_downs, before + 1)
+        self.assertGreaterEqual(time.time() - t0, 2 + 7 - 0.5)   # 2 s, then 2 + 5 s
+
+    def test_push_wait_holds_the_budget(self):
+        t = self.decide_when_polled("approve")
+        res = []
+        b = threading.Thread(target=lambda: res.append(outcome(
+            lambda: self.bind(self.uid, SECRETS[self.uid]["password"] + ",PUSh").unbind_s())))
+        b.start()
+        time.sleep(0.8)                                # the push is waiting
+        other, pw = plain_user()
+        self.assertBindFails(ldap.BUSY, other, pw, "too many binds waiting")
+        b.join(30)
+        t.join()
+        self.assertEqual(res, [("ok", "")])
+        self.bind(other, pw).unbind_s()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -694,6 +694,7 @@ class PushStore:
     def __init__(self):
         self.lock = threading.Lock()
         self.challenges = {}
+        self.slow_downs = self.polls = 0
 
     def create(self, user_id, mfa_token, answer, after):
         code = "oob_" + secrets.token_hex(16)
@@ -728,9 +729,11 @@ class PushStore:
             too_soon = now - c["last_poll"] < min_interval
             c["last_poll"] = now
             c["polls"] += 1
+            self.polls += 1
             if c["state"] == "pending" and c["answer"] and c["polls"] >= c["after"]:
                 c["state"] = {"approve": "approved", "deny": "denied"}[c["answer"]]
             if too_soon and c["state"] == "pending":
+                self.slow_downs += 1
                 return "slow_down", c
             if c["state"] != "pending":
                 self.challenges.pop(code, None)
@@ -1743,7 +1746,9 @@ class ControlApi:
             route("POST", "/reload", self.reload),
             route("GET", "/config", lambda req: dict(self.sim.config)),
             route("POST", "/config", self.set_config),
-            route("GET", "/push", lambda req: {"pending": self.sim.push.pending()}),
+            route("GET", "/push", lambda req: {"pending": self.sim.push.pending(),
+                                               "polls": self.sim.push.polls,
+                                               "slow_downs": self.sim.push.slow_downs}),
             route("POST", "/push", self.decide_push),
         ]
 
@@ -1796,6 +1801,8 @@ class ControlApi:
         if body.get("push_answer", "") not in ("", "approve", "deny"):
             raise api_error(400, "push_answer is \"\", \"approve\" or \"deny\"")
         self.sim.config.update(body)
+        if "otp_reuse_window" in body:        # a new window starts afresh
+            self.sim.tokens.used_otps = {}
         if "rate" in body or "burst" in body:
             self.sim.bucket.configure(self.sim.config["rate"], self.sim.config["burst"])
         return dict(self.sim.config)
