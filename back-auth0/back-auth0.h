@@ -38,6 +38,8 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_TIMEOUT	10	/* seconds per bind request */
 #define AUTH0_DEFAULT_BIND_MFA_TTL	30	/* a TOTP code's period */
 #define AUTH0_DEFAULT_BIND_PUSH_TIMEOUT	30	/* seconds for an approval */
+#define AUTH0_DEFAULT_EXPORT_LOW_SPEED	1024	/* bytes a second ... */
+#define AUTH0_DEFAULT_EXPORT_LOW_TIME	30	/* ... over seconds */
 
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
@@ -124,6 +126,8 @@ struct auth0_info {
 	int			ai_bind_ntrusted;
 	unsigned long		ai_bind_rejected;	/* over the budget */
 	unsigned long		ai_bind_push_waits;
+	long			ai_export_low_speed;	/* auth0-export-low-speed */
+	long			ai_export_low_time;
 	char			**ai_connections;	/* NULL-terminated */
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */

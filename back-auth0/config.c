@@ -57,7 +57,8 @@ enum {
 	AUTH0_CF_BINDTRUSTED,
 	AUTH0_CF_BINDMFATTL,
 	AUTH0_CF_BINDTIMEOUT,
-	AUTH0_CF_BINDPUSHTIMEOUT
+	AUTH0_CF_BINDPUSHTIMEOUT,
+	AUTH0_CF_EXPORTLOWSPEED
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -261,6 +262,13 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'Seconds a password,push bind waits for the approval' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	{ "auth0-export-low-speed", "bytes-per-second> <seconds", 3, 3, 0,
+	  ARG_MAGIC|AUTH0_CF_EXPORTLOWSPEED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "64 NAME 'olcAuth0ExportLowSpeed' "
+	  "DESC 'An export download slower than this many bytes a second "
+	  "for this many seconds is cut and started again' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -280,7 +288,8 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
 	  "olcAuth0ExportTimeout $ "
 	  "olcAuth0BindTrustedIp $ olcAuth0BindCacheMfaTtl $ "
-	  "olcAuth0BindTimeout $ olcAuth0BindPushTimeout ) )",
+	  "olcAuth0BindTimeout $ olcAuth0BindPushTimeout $ "
+	  "olcAuth0ExportLowSpeed ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
@@ -414,6 +423,8 @@ auth0_config_defaults( struct auth0_info *ai )
 	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
 	ai->ai_bind_max_ip = AUTH0_DEFAULT_BIND_MAX_IP;
 	ai->ai_bind_window = AUTH0_DEFAULT_BIND_WINDOW;
+	ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+	ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 }
 
 static char **
@@ -501,6 +512,11 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_RATE:
 		auth0_cfg_rate_str( ai->ai_rate, buf, sizeof( buf ) );
+		emit_str( c, buf );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		snprintf( buf, sizeof( buf ), "%ld %ld", ai->ai_export_low_speed,
+			ai->ai_export_low_time );
 		emit_str( c, buf );
 		break;
 	case AUTH0_CF_BINDTRUSTED:
@@ -670,6 +686,10 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_BINDTRUSTED:
 		trusted_delete( ai, c->valx );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+		ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 		break;
 	case AUTH0_CF_REFRESH:
 		ai->ai_refresh_interval = AUTH0_DEFAULT_REFRESH;
@@ -914,6 +934,16 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return set_connection( c, ai, arg );
 	case AUTH0_CF_BINDTRUSTED:
 		return set_trusted( c, ai, arg );
+	case AUTH0_CF_EXPORTLOWSPEED: {
+		long t;
+		if ( auth0_cfg_number( c->argv[1], 1, 1000000000L, &v ) ||
+				auth0_cfg_number( c->argv[2], 1, 3600, &t ) )
+			return cf_error( c, "%s: \"%s ...\" is not <bytes per "
+				"second 1-1000000000> <seconds 1-3600>", arg );
+		ai->ai_export_low_speed = v;
+		ai->ai_export_low_time = t;
+		return 0;
+	}
 	case AUTH0_CF_REFRESH:
 		if ( auth0_cfg_number( arg, 0, 31536000L, &v ) )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "

@@ -344,6 +344,7 @@ class Examples(unittest.TestCase):
     # what slaptest writes out although the example leaves it at its default
     DEFAULTS = {"olcAuth0BindOtpSeparator": [","], "olcAuth0BindCacheMfaTtl": ["30"],
                 "olcAuth0BindTimeout": ["10"], "olcAuth0BindPushTimeout": ["30"],
+                "olcAuth0ExportLowSpeed": ["1024 30"],
                 "olcAuth0Sync": ["TRUE"], "olcTLSVerifyClient": ["never"]}
 
     def config_values(self, confdir, plain=False):

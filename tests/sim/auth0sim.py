@@ -789,7 +789,8 @@ class TokenBucket:
                 "x-ratelimit-reset": str(reset)}
 
 
-FAULT_ACTIONS = ("status", "delay", "truncate", "malformed", "reset", "rate_limit", "fail_job")
+FAULT_ACTIONS = ("status", "delay", "truncate", "malformed", "reset", "rate_limit", "fail_job",
+                 "trickle", "stall")
 FAULT_KEYS = set(FAULT_ACTIONS) | {"path_prefix", "method", "query", "body", "headers",
                                    "count", "skip", "reset_after"}
 
@@ -805,7 +806,7 @@ class Fault:
             raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
         if not any(spec.get(k) for k in FAULT_ACTIONS):
             raise ValueError(f"a fault rule needs one of: {', '.join(FAULT_ACTIONS)}")
-        for key in ("count", "skip", "status", "delay", "reset_after"):
+        for key in ("count", "skip", "status", "delay", "reset_after", "trickle", "stall"):
             if spec.get(key) is not None and not isinstance(spec[key], (int, float)):
                 raise ValueError(f"fault key {key} must be a number")
         self.spec = dict(spec)
@@ -1972,8 +1973,30 @@ class Simulator:
         if resp.action == "truncate":
             body = body[:len(body) // 2]
             handler.close_connection = True
+        spec = req.fault.spec if getattr(req, "fault", None) else {}
+        if spec.get("trickle") or spec.get("stall"):
+            self.write_slowly(handler, body, spec)
+            return
         handler.wfile.write(body)
         handler.wfile.flush()
+
+    @staticmethod
+    def write_slowly(handler, body, spec):
+        """trickle: at most that many bytes a second; stall: that many
+        seconds of silence after the first half of the body."""
+        rate = float(spec.get("trickle") or 0)
+        chunk = max(1, int(rate / 10)) if rate else len(body) // 2 or 1
+        sent, stalled = 0, False
+        while sent < len(body):
+            if spec.get("stall") and not stalled and sent >= len(body) // 2:
+                time.sleep(float(spec["stall"]))
+                stalled = True
+            piece = body[sent:sent + chunk]
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            sent += len(piece)
+            if rate:
+                time.sleep(len(piece) / rate)
 
     def access_log(self, req, status, started):
         if not self.log_file:
