@@ -313,6 +313,25 @@ class BindTimeout(BindBase):
         self.assertLess(took, 5)
 
 
+class Latency(BindBase):
+    directives = {"auth0-bind-cache-ttl": "0", "auth0-bind-throttle": "0 0 60"}
+    monitor = True
+
+    def test_median_and_99th_percentile_of_upstream_calls(self):
+        m = monitor_attrs(self.s)
+        self.assertEqual((m["auth0MonBindLatencyMedianMs"], m["auth0MonBindLatencyP99Ms"]), ("0", "0"))
+        uid, pw = plain_user()
+        self.sim.faults.add([{"path_prefix": REALM_PATH, "delay": 0.05, "count": 9},
+                             {"path_prefix": REALM_PATH, "delay": 0.4, "count": 1}])
+        for _ in range(10):
+            self.bind(uid, pw).unbind_s()
+        m = monitor_attrs(self.s)
+        p50, p99 = int(m["auth0MonBindLatencyMedianMs"]), int(m["auth0MonBindLatencyP99Ms"])
+        self.assertGreaterEqual(p50, 50)
+        self.assertLess(p50, 400)
+        self.assertGreaterEqual(p99, 400)                  # the slow one
+
+
 class Push(BindBase):
     """password,push: a Guardian push, polled at the interval Auth0 asks."""
     directives = {"auth0-bind-cache-ttl": "300", "auth0-bind-throttle": "0 0 60",
