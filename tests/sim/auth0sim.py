@@ -2060,6 +2060,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "auth0sim/1.0"
     timeout = KEEP_ALIVE_TIMEOUT
+    # headers and body are separate writes: with Nagle, a keep-alive client's
+    # delayed ACK would hold every answer back 40 ms
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self.server.sim.serve(self)
