@@ -540,6 +540,10 @@ class Tenant:
         self.connection_by_id = {c.get("id"): c for c in self.connections}
         self.connection_by_name = {c.get("name"): c for c in self.connections}
         self.sim_client_by_id = {c.get("client_id"): c for c in self.sim_clients}
+        self.by_login = {}          # lower-case e-mail or username -> users, in file order
+        for u in self.users:
+            for key in {(u.get("email") or "").lower(), (u.get("username") or "").lower()} - {""}:
+                self.by_login.setdefault(key, []).append(u)
 
     def counts(self):
         return {"users": len(self.users), "roles": len(self.roles),
@@ -555,9 +559,7 @@ class Tenant:
 
         Should several match (one's username is another's e-mail), the one
         whose password matches wins, else the first."""
-        wanted = username.lower()
-        matches = [u for u in self.users if realm in connections_of(u) and wanted in (
-            (u.get("email") or "").lower(), (u.get("username") or "").lower())]
+        matches = [u for u in self.by_login.get(username.lower(), []) if realm in connections_of(u)]
         for user in matches:
             if same_secret(password, self.login_profile(user).get("password")):
                 return user
