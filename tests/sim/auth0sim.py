@@ -1997,14 +1997,19 @@ class Simulator:
             self.write(handler, req, self.run(req))
             return
         name = req.route.name if req.route else f"{req.method} {req.path}"
-        started, status = time.monotonic(), 0
+        started, status, counted = time.monotonic(), 0, False
         self.stats.begin()
         try:
             resp = self.answer(req)
             status = resp.status
+            # counted before the answer goes out: a client that has its
+            # answer finds the request in /__sim/stats
+            self.stats.end(name, req, status)
+            counted = True
             self.write(handler, req, resp)
         finally:
-            self.stats.end(name, req, status)
+            if not counted:
+                self.stats.end(name, req, status)
             self.access_log(req, status, started)
 
     def find_route(self, req):
