@@ -173,7 +173,14 @@ set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 		curl_easy_setopt( h, CURLOPT_CAPATH, "/etc/ssl/certs" );
 	}
 	set_proxy( cu, h );
-	curl_easy_setopt( h, CURLOPT_TIMEOUT, cu->cu_timeout );
+	if ( req->rq_low_speed > 0 && req->rq_low_speed_time > 0 ) {
+		curl_easy_setopt( h, CURLOPT_TIMEOUT, 0L );
+		curl_easy_setopt( h, CURLOPT_LOW_SPEED_LIMIT, req->rq_low_speed );
+		curl_easy_setopt( h, CURLOPT_LOW_SPEED_TIME,
+			req->rq_low_speed_time );
+	} else {
+		curl_easy_setopt( h, CURLOPT_TIMEOUT, cu->cu_timeout );
+	}
 	curl_easy_setopt( h, CURLOPT_CONNECTTIMEOUT, cu->cu_timeout );
 	curl_easy_setopt( h, CURLOPT_HTTPHEADER, hdrs );
 	curl_easy_setopt( h, CURLOPT_WRITEFUNCTION, on_body );

@@ -33,7 +33,13 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_MAX_DN	5
 #define AUTH0_DEFAULT_BIND_MAX_IP	20
 #define AUTH0_DEFAULT_BIND_WINDOW	300
-#define AUTH0_DEFAULT_BIND_POOL		8
+#define AUTH0_DEFAULT_BIND_POOL		0	/* derived from threads */
+/* binds, second wave (issue 17) */
+#define AUTH0_DEFAULT_BIND_TIMEOUT	10	/* seconds per bind request */
+#define AUTH0_DEFAULT_BIND_MFA_TTL	30	/* a TOTP code's period */
+#define AUTH0_DEFAULT_BIND_PUSH_TIMEOUT	30	/* seconds for an approval */
+#define AUTH0_DEFAULT_EXPORT_LOW_SPEED	1024	/* bytes a second ... */
+#define AUTH0_DEFAULT_EXPORT_LOW_TIME	30	/* ... over seconds */
 
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
@@ -117,6 +123,17 @@ struct auth0_info {
 	unsigned long		ai_bind_errors;
 	unsigned long		ai_bind_throttled;
 	unsigned long		ai_bind_stale_hits;
+	/* binds, second wave (issue 17) */
+	long			ai_bind_timeout;
+	long			ai_bind_mfa_ttl;
+	long			ai_bind_push_timeout;
+	struct auth0_cidr	*ai_bind_trusted;	/* auth0-bind-trusted-ip */
+	char			**ai_bind_trusted_str;	/* as configured */
+	int			ai_bind_ntrusted;
+	unsigned long		ai_bind_rejected;	/* over the budget */
+	unsigned long		ai_bind_push_waits;
+	long			ai_export_low_speed;	/* auth0-export-low-speed */
+	long			ai_export_low_time;
 	char			**ai_connections;	/* NULL-terminated */
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */

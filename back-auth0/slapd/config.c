@@ -49,6 +49,12 @@ enum {
 	AUTH0_CF_BINDPOOL,
 	AUTH0_CF_SYNC,
 	AUTH0_CF_EXPORTTIMEOUT,
+	/* binds, second wave (issue 17) */
+	AUTH0_CF_BINDTRUSTED,
+	AUTH0_CF_BINDMFATTL,
+	AUTH0_CF_BINDTIMEOUT,
+	AUTH0_CF_BINDPUSHTIMEOUT,
+	AUTH0_CF_EXPORTLOWSPEED,
 	/* operations (issue 18) */
 	AUTH0_CF_BASE = 180,
 	AUTH0_CF_PROXY,
@@ -230,6 +236,39 @@ static ConfigTable auth0_cfg[] = {
 	  "gives it up' "
 	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
 	  NULL, NULL },
+	/* binds, second wave (issue 17): OIDs 60-69 */
+	{ "auth0-bind-trusted-ip", "addr/prefix", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTRUSTED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "60 NAME 'olcAuth0BindTrustedIp' "
+	  "DESC 'Client networks exempt from the per-address bind throttle' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString )",
+	  NULL, NULL },
+	{ "auth0-bind-cache-mfa-ttl", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDMFATTL, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "61 NAME 'olcAuth0BindCacheMfaTtl' "
+	  "DESC 'Seconds a password with a one-time code or push is answered "
+	  "locally (at most auth0-bind-cache-ttl; 0: never)' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "62 NAME 'olcAuth0BindTimeout' "
+	  "DESC 'Seconds one HTTP request to Auth0 for a bind may take' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-push-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDPUSHTIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "63 NAME 'olcAuth0BindPushTimeout' "
+	  "DESC 'Seconds a password,push bind waits for the approval' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-export-low-speed", "bytes-per-second> <seconds", 3, 3, 0,
+	  ARG_MAGIC|AUTH0_CF_EXPORTLOWSPEED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "64 NAME 'olcAuth0ExportLowSpeed' "
+	  "DESC 'An export download slower than this many bytes a second "
+	  "for this many seconds is cut and started again' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
 	/* operations (issue 18): OIDs 180- keep clear of the others' */
 	{ "auth0-base", "dn", 2, 2, 0,
 	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BASE, auth0_cf_gen,
@@ -269,6 +308,9 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindCacheStale $ olcAuth0BindOtpSeparator $ "
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
 	  "olcAuth0ExportTimeout $ "
+	  "olcAuth0BindTrustedIp $ olcAuth0BindCacheMfaTtl $ "
+	  "olcAuth0BindTimeout $ olcAuth0BindPushTimeout $ "
+	  "olcAuth0ExportLowSpeed $ "
 	  "olcAuth0Base $ olcAuth0Proxy $ olcAuth0ProxyCredentialsFile ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
@@ -276,6 +318,7 @@ static ConfigOCs auth0_ocs[] = {
 
 /* The values themselves are checked by cfgparse.c (slapd-free, fuzzed). */
 static int cf_error( ConfigArgs *c, const char *fmt, const char *arg );
+static void trusted_delete( struct auth0_info *ai, int valx );
 
 static int
 check_any( ConfigArgs *c, const char *v )
@@ -383,6 +426,12 @@ static const struct numdir {
 		AUTH0_DEFAULT_BIND_POOL },
 	{ AUTH0_CF_EXPORTTIMEOUT, offsetof( struct auth0_info,
 		ai_export_timeout ), 1, 86400, AUTH0_DEFAULT_EXPORT_TIMEOUT },
+	{ AUTH0_CF_BINDMFATTL, offsetof( struct auth0_info, ai_bind_mfa_ttl ),
+		0, 86400, AUTH0_DEFAULT_BIND_MFA_TTL },
+	{ AUTH0_CF_BINDTIMEOUT, offsetof( struct auth0_info, ai_bind_timeout ),
+		1, 600, AUTH0_DEFAULT_BIND_TIMEOUT },
+	{ AUTH0_CF_BINDPUSHTIMEOUT, offsetof( struct auth0_info,
+		ai_bind_push_timeout ), 1, 600, AUTH0_DEFAULT_BIND_PUSH_TIMEOUT },
 	{ 0, 0, 0, 0, 0 }
 };
 
@@ -413,6 +462,8 @@ auth0_config_defaults( struct auth0_info *ai )
 	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
 	ai->ai_bind_max_ip = AUTH0_DEFAULT_BIND_MAX_IP;
 	ai->ai_bind_window = AUTH0_DEFAULT_BIND_WINDOW;
+	ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+	ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 }
 
 static char **
@@ -473,6 +524,8 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	if ( num ) {
+		if ( c->type == AUTH0_CF_BINDPOOL && *num == 0 )
+			return 1;	/* unset: derived from slapd's threads */
 		snprintf( buf, sizeof( buf ), "%ld", *num );
 		emit_str( c, buf );
 		return 0;
@@ -504,6 +557,17 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_RATE:
 		auth0_cfg_rate_str( ai->ai_rate, buf, sizeof( buf ) );
 		emit_str( c, buf );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		snprintf( buf, sizeof( buf ), "%ld %ld", ai->ai_export_low_speed,
+			ai->ai_export_low_time );
+		emit_str( c, buf );
+		break;
+	case AUTH0_CF_BINDTRUSTED:
+		if ( ai->ai_bind_ntrusted == 0 )
+			return 1;
+		for ( i = 0; i < ai->ai_bind_ntrusted; i++ )
+			emit_str( c, ai->ai_bind_trusted_str[i] );
 		break;
 	case AUTH0_CF_CONNECTION:
 		if ( ai->ai_nconnections == 0 )
@@ -669,6 +733,13 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_CONNECTION:
 		connections_delete( ai, c->valx );
 		break;
+	case AUTH0_CF_BINDTRUSTED:
+		trusted_delete( ai, c->valx );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+		ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
+		break;
 	case AUTH0_CF_REFRESH:
 		ai->ai_refresh_interval = AUTH0_DEFAULT_REFRESH;
 		break;
@@ -695,6 +766,51 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 	default:
 		return 1;
 	}
+	return 0;
+}
+
+/* auth0-bind-trusted-ip: valx < 0 deletes them all. */
+static void
+trusted_delete( struct auth0_info *ai, int valx )
+{
+	int i, from = valx, to = valx + 1;
+
+	if ( valx < 0 || valx >= ai->ai_bind_ntrusted ) {
+		from = 0;
+		to = ai->ai_bind_ntrusted;
+	}
+	for ( i = from; i < to; i++ )
+		ch_free( ai->ai_bind_trusted_str[i] );
+	memmove( &ai->ai_bind_trusted_str[from], &ai->ai_bind_trusted_str[to],
+		( ai->ai_bind_ntrusted - to ) * sizeof( char * ) );
+	memmove( &ai->ai_bind_trusted[from], &ai->ai_bind_trusted[to],
+		( ai->ai_bind_ntrusted - to ) * sizeof( *ai->ai_bind_trusted ) );
+	ai->ai_bind_ntrusted -= to - from;
+	if ( ai->ai_bind_ntrusted == 0 ) {
+		ch_free( ai->ai_bind_trusted_str );
+		ch_free( ai->ai_bind_trusted );
+		ai->ai_bind_trusted_str = NULL;
+		ai->ai_bind_trusted = NULL;
+	}
+}
+
+static int
+set_trusted( ConfigArgs *c, struct auth0_info *ai, const char *arg )
+{
+	struct auth0_cidr net;
+	int n = ai->ai_bind_ntrusted;
+
+	if ( auth0_cfg_cidr( arg, &net ) )
+		return cf_error( c, "%s: \"%s\" is not an IPv4 or IPv6 address "
+			"or network (addr/prefix, no host bits past the prefix)",
+			arg );
+	ai->ai_bind_trusted = ch_realloc( ai->ai_bind_trusted,
+		( n + 1 ) * sizeof( *ai->ai_bind_trusted ) );
+	ai->ai_bind_trusted_str = ch_realloc( ai->ai_bind_trusted_str,
+		( n + 1 ) * sizeof( char * ) );
+	ai->ai_bind_trusted[n] = net;
+	ai->ai_bind_trusted_str[n] = ch_strdup( arg );
+	ai->ai_bind_ntrusted = n + 1;
 	return 0;
 }
 
@@ -890,6 +1006,18 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return 0;
 	case AUTH0_CF_CONNECTION:
 		return set_connection( c, ai, arg );
+	case AUTH0_CF_BINDTRUSTED:
+		return set_trusted( c, ai, arg );
+	case AUTH0_CF_EXPORTLOWSPEED: {
+		long t;
+		if ( auth0_cfg_number( c->argv[1], 1, 1000000000L, &v ) ||
+				auth0_cfg_number( c->argv[2], 1, 3600, &t ) )
+			return cf_error( c, "%s: \"%s ...\" is not <bytes per "
+				"second 1-1000000000> <seconds 1-3600>", arg );
+		ai->ai_export_low_speed = v;
+		ai->ai_export_low_time = t;
+		return 0;
+	}
 	case AUTH0_CF_REFRESH:
 		if ( auth0_cfg_number( arg, 0, 31536000L, &v ) )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "
@@ -930,6 +1058,7 @@ apply_bits( int type )
 	case AUTH0_CF_CAFILE:
 	case AUTH0_CF_TIMEOUT:
 	case AUTH0_CF_BINDPOOL:
+	case AUTH0_CF_BINDTIMEOUT:
 		return AUTH0_APPLY_BIND;
 	case AUTH0_CF_BASE:
 		return AUTH0_APPLY_BASE;
@@ -1058,6 +1187,7 @@ auth0_config_free( struct auth0_info *ai )
 		*field = NULL;
 	}
 	connections_clear( ai );
+	trusted_delete( ai, -1 );
 	rules_delete( ai, -1 );
 	auth0_base_set( ai, NULL, NULL, NULL, 0 );
 	ber_memvfree( (void **)ai->ai_retired );

@@ -12,6 +12,7 @@
 #include <ac/string.h>
 
 #include "back-auth0.h"
+#include "bindcall.h"
 #include "back-monitor/back-monitor.h"
 
 #define AUTH0_MON	"2.25.275749359712394017892977585135807580588.1.3."
@@ -116,6 +117,36 @@ MON_ULONG( v_bind_thr, __atomic_load_n( &ai->ai_bind_throttled,
 	__ATOMIC_RELAXED ) )
 MON_ULONG( v_bind_stale, __atomic_load_n( &ai->ai_bind_stale_hits,
 	__ATOMIC_RELAXED ) )
+/* binds, second wave (issue 17) */
+MON_ULONG( v_bind_rejected, __atomic_load_n( &ai->ai_bind_rejected,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_push, __atomic_load_n( &ai->ai_bind_push_waits,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_failkeys, ai->ai_bindcache ?
+	auth0_bindcache_failures( ai->ai_bindcache ) : 0 )
+
+/* Upstream bind latency over the last AUTH0_LAT_WINDOW calls, in ms. */
+static void
+v_bind_lat( struct auth0_info *ai, char *buf, size_t len, int p99 )
+{
+	double p50 = 0, p = 0;
+
+	if ( ai->ai_bindcache )
+		auth0_bindcache_latency( ai->ai_bindcache, &p50, &p );
+	snprintf( buf, len, "%lu", (unsigned long)( ( p99 ? p : p50 ) + 0.5 ) );
+}
+
+static void
+v_bind_p50( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_bind_lat( ai, buf, len, 0 );
+}
+
+static void
+v_bind_p99( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_bind_lat( ai, buf, len, 1 );
+}
 
 #define INT_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
 	desc "' EQUALITY integerMatch ORDERING integerOrderingMatch " \
@@ -193,6 +224,18 @@ static struct monattr {
 	/* 40 on: clear of what other work adds after 26 */
 	{ INT_AT( "30", "auth0MonOrganizations", "Organizations in the last "
 		"refresh" ), v_orgs },
+	/* binds, second wave (issue 17): 60-69 */
+	{ INT_AT( "60", "auth0MonBindRejected", "Binds refused with busy "
+		"because every bind connection was in use" ), v_bind_rejected },
+	{ INT_AT( "61", "auth0MonBindPushWaits", "Binds that waited for a "
+		"Guardian push approval" ), v_bind_push },
+	{ INT_AT( "62", "auth0MonBindLatencyMedianMs", "Median milliseconds "
+		"of the last 1024 upstream bind verifications" ), v_bind_p50 },
+	{ INT_AT( "63", "auth0MonBindLatencyP99Ms", "99th percentile "
+		"milliseconds of the last 1024 upstream bind verifications" ),
+		v_bind_p99 },
+	{ INT_AT( "64", "auth0MonBindFailureKeys", "DNs and addresses in the "
+		"bind failure table" ), v_bind_failkeys },
 	{ NULL }
 };
 

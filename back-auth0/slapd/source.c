@@ -101,6 +101,8 @@ session_new( char *strs[S_N], double rate, long timeout )
 	ac->ac_max_retries = 3;
 	ac->ac_max_wait = 60;
 	ac->ac_export_timeout = 3600;
+	ac->ac_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+	ac->ac_low_speed_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 	ac->ac_poll_interval = 2;
 	ac->ac_page_cap = 1000;
 	auth0_api_init( &se->se_api, ac, se->se_tr );
@@ -118,6 +120,7 @@ session_get( struct auth0_info *ai, char *err )
 	const char *missing = NULL;
 	char *strs[S_N];
 	double rate, export_timeout;
+	long low_speed[2];
 	long timeout;
 	int i, keep, fresh;
 
@@ -139,6 +142,8 @@ session_get( struct auth0_info *ai, char *err )
 	rate = ai->ai_rate;
 	timeout = ai->ai_timeout;
 	export_timeout = (double)ai->ai_export_timeout;
+	low_speed[0] = ai->ai_export_low_speed;
+	low_speed[1] = ai->ai_export_low_time;
 	fresh = ai->ai_new_tokens;
 	ai->ai_new_tokens = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -154,6 +159,8 @@ session_get( struct auth0_info *ai, char *err )
 		se->se_conf.ac_rate = rate;
 		se->se_api.ap_conf.ac_rate = rate;
 		se->se_api.ap_conf.ac_export_timeout = export_timeout;
+		se->se_api.ap_conf.ac_low_speed = low_speed[0];
+		se->se_api.ap_conf.ac_low_speed_time = low_speed[1];
 		for ( i = 0; i < S_N; i++ ) {
 			if ( strs[i] )
 				explicit_bzero( strs[i], strlen( strs[i] ) );
@@ -166,9 +173,12 @@ session_get( struct auth0_info *ai, char *err )
 	ai->ai_session = session_new( strs, rate, timeout );
 	if ( ai->ai_session )
 		auth0_curl_trace( ai->ai_session->se_tr, auth0_trace_http, ai );
-	if ( ai->ai_session )
+	if ( ai->ai_session ) {
 		ai->ai_session->se_api.ap_conf.ac_export_timeout =
 			export_timeout;
+		ai->ai_session->se_api.ap_conf.ac_low_speed = low_speed[0];
+		ai->ai_session->se_api.ap_conf.ac_low_speed_time = low_speed[1];
+	}
 	return ai->ai_session;
 }
 

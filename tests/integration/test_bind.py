@@ -112,11 +112,11 @@ class Outcomes(BindBase):
         uid, pw = plain_user()
         self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, pw + "x")
 
-    def test_blocked_user_not_asked_upstream(self):
+    def test_blocked_user_with_a_wrong_password_looks_like_a_wrong_password(self):
+        # unconfirmed password: answered exactly like a wrong one (DESIGN 8.4)
         uid = next(k for k, u in USERS.items() if u.get("blocked"))
-        n = self.logins()
-        self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, "whatever", "blocked")
-        self.assertEqual(self.logins(), n)
+        e = self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, "whatever")
+        self.assertEqual(e.args[0].get("info", ""), "")
 
     def test_mfa_without_and_with_otp(self):
         uid = special("mfa")
@@ -131,11 +131,13 @@ class Outcomes(BindBase):
         uid = special("too_many_attempts")
         self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, "anything", "too many attempts")
 
-    def test_social_user_inappropriate_authentication(self):
+    def test_social_user_answered_like_a_wrong_password(self):
         uid = next(k for k in USERS if k.startswith("google-oauth2|") and k in self.dns)
         n = self.logins()
-        self.assertBindFails(ldap.INAPPROPRIATE_AUTH, uid, "whatever")
+        e = self.assertBindFails(ldap.INVALID_CREDENTIALS, uid, "whatever")
+        self.assertEqual(e.args[0].get("info", ""), "")
         self.assertEqual(self.logins(), n)
+        self.assertIn("takes no passwords (not asked)", self.s.log_text())
 
     def test_auth0_429_is_busy(self):
         uid, pw = plain_user()

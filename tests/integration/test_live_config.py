@@ -506,9 +506,15 @@ class ApiTransport(Live):
         self.refresh()
         self.assertNotEqual(self.mon()["auth0MonLastError"], "none")
         self.sim.faults.clear()
+        # binds have their own auth0-bind-timeout (DESIGN.md 8.4)
+        self.sim.faults.add([{"path_prefix": "/oauth/token", "delay": 2.5, "count": 1}])
+        self.assertBind(uid, pw + "x", ldap.INVALID_CREDENTIALS)   # 1 s refresh timeout only
+        self.set("olcAuth0BindTimeout", "1")
         self.sim.faults.add([{"path_prefix": "/oauth/token", "delay": 2.5, "count": 1}])
         self.assertBind(uid, pw + "x", ldap.UNAVAILABLE)
         self.sim.faults.clear()
+        self.delete("olcAuth0BindTimeout")
+        self.assertEqual(self.get("olcAuth0BindTimeout"), [])   # the default, 10
         self.delete("olcAuth0Timeout")
         self.assertEqual(self.get("olcAuth0Timeout"), [])   # the default, 30
         self.sim.faults.add([{"path_prefix": "/api/v2/users", "delay": 2.5, "count": 1}])
@@ -636,6 +642,8 @@ class BindCache(BindLive):
 
 class BindOtpAndThrottle(BindLive):
     def test_otp_separator(self):
+        self.sim.config["otp_reuse_window"] = 0      # the same code is sent under two separators
+        self.addCleanup(self.sim.config.update, {"otp_reuse_window": 30})
         uid = mfa_user()
         pw, otp = SECRETS[uid]["password"], SECRETS[uid]["otp"]
         self.assertBind(uid, "%s;%s" % (pw, otp), ldap.INVALID_CREDENTIALS)
