@@ -37,6 +37,8 @@ struct auth0_api_conf {
 	int		ac_max_retries;		/* per call, for 429 and 5xx */
 	double		ac_max_wait;		/* longest wait for a reset, s */
 	double		ac_export_timeout;	/* longest export job, s */
+	long		ac_low_speed;		/* export download: bytes/s ... */
+	long		ac_low_speed_time;	/* ... over this many s */
 	double		ac_poll_interval;	/* between job polls, s */
 	long		ac_page_cap;		/* users reachable by paging: 1000 */
 };
@@ -122,6 +124,8 @@ struct auth0_call {
 	int			ca_secret;	/* reply holds a secret: wipe it */
 	auth0_http_sink		*ca_sink;	/* streamed body, no JSON */
 	void			*ca_sink_arg;
+	long			ca_low_speed;	/* > 0: see auth0_http_req */
+	long			ca_low_speed_time;
 	struct cJSON		*ca_json;	/* out: the parsed reply */
 	long			ca_status;	/* out: the last HTTP status */
 	size_t			ca_streamed;	/* out: bytes given to ca_sink */

@@ -21,11 +21,19 @@
 
 #define GRANT_REALM	"http://auth0.com/oauth/grant-type/password-realm"
 #define GRANT_OTP	"http://auth0.com/oauth/grant-type/mfa-otp"
+#define GRANT_OOB	"http://auth0.com/oauth/grant-type/mfa-oob"
+
+/* Push polling: the first interval when Auth0 names none; slow_down adds
+ * SLOW_DOWN_STEP seconds (as RFC 8628 asks of device-flow clients). */
+#define PUSH_INTERVAL	2.0
+#define SLOW_DOWN_STEP	5.0
 
 static const char *const verdicts[] = {
 	"ok", "wrong password", "MFA required", "wrong OTP", "user blocked",
 	"too many attempts", "password leaked", "connection has no passwords",
-	"Auth0 rate limit", "Auth0 unavailable", "bind client misconfigured"
+	"Auth0 rate limit", "Auth0 unavailable", "bind client misconfigured",
+	"no bind connection free", "push denied", "push not approved in time",
+	"no Guardian push enrolled", "push pending", "push slow down"
 };
 
 const char *
@@ -87,20 +95,25 @@ form_free( struct form *f )
 /* 200 or the error pair of the answer, mapped to a verdict. */
 static enum auth0_verdict
 classify( const struct auth0_http_resp *r, char **mfa_token, char *detail,
-	size_t dlen )
+	size_t dlen, cJSON **ok_body )
 {
 	cJSON *j = r->rs_body ? cJSON_Parse( r->rs_body ) : NULL;
 	const char *err = auth0_json_str( j, "error" );
 	const char *desc = auth0_json_str( j, "error_description" );
 	enum auth0_verdict v = AUTH0_V_UNAVAILABLE;
 
-	if ( r->rs_status == 200 && auth0_json_str( j, "access_token" ) )
+	if ( r->rs_status == 200 && ( ok_body || auth0_json_str( j,
+			"access_token" ) ) )
 		v = AUTH0_V_OK;
 	else if ( r->rs_status == 429 )
 		v = err && strcmp( err, "too_many_attempts" ) == 0 ?
 			AUTH0_V_TOO_MANY : AUTH0_V_BUSY;
 	else if ( r->rs_status >= 500 || err == NULL )
 		v = AUTH0_V_UNAVAILABLE;
+	else if ( strcmp( err, "authorization_pending" ) == 0 )
+		v = AUTH0_V_PENDING;
+	else if ( strcmp( err, "slow_down" ) == 0 )
+		v = AUTH0_V_SLOW_DOWN;
 	else if ( strcmp( err, "invalid_grant" ) == 0 )
 		v = desc && strstr( desc, "otp" ) ? AUTH0_V_BAD_OTP : AUTH0_V_WRONG;
 	else if ( strcmp( err, "mfa_required" ) == 0 )
@@ -127,24 +140,39 @@ classify( const struct auth0_http_resp *r, char **mfa_token, char *detail,
 	if ( detail && v != AUTH0_V_OK )
 		snprintf( detail, dlen, "HTTP %ld%s%s", r->rs_status,
 			err ? " " : "", err ? err : "" );
+	if ( ok_body && v == AUTH0_V_OK ) {
+		*ok_body = j;
+		if ( j == NULL )
+			v = AUTH0_V_UNAVAILABLE;
+		return v;
+	}
 	cJSON_Delete( j );
 	return v;
 }
 
+/*
+ * One request to path: a form POST, or a GET with bearer (the mfa_token)
+ * when f is NULL.  ok_body, when given, gets the parsed JSON of a 200.
+ */
 static enum auth0_verdict
-post( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
-	const struct auth0_bind_req *br, struct form *f, char **mfa_token,
-	char *detail, size_t dlen )
+call( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
+	const struct auth0_bind_req *br, const char *path, struct form *f,
+	const char *bearer, char **mfa_token, cJSON **ok_body, char *detail,
+	size_t dlen )
 {
 	struct auth0_http_req req;
 	struct auth0_http_resp r;
 	const char *headers[4];
-	char url[1024], fwd[128];
+	char url[1024], fwd[128], *auth = NULL;
 	enum auth0_verdict v;
 	int n = 0;
 
-	snprintf( url, sizeof( url ), "%s/oauth/token", bc->bc_base );
-	headers[n++] = "Content-Type: application/x-www-form-urlencoded";
+	snprintf( url, sizeof( url ), "%s%s", bc->bc_base, path );
+	if ( f )
+		headers[n++] = "Content-Type: application/x-www-form-urlencoded";
+	else if ( bearer && ( auth = malloc( strlen( bearer ) + 32 ) ) )
+		headers[n++] = strcat( strcpy( auth, "Authorization: Bearer " ),
+			bearer );
 	headers[n++] = "Accept: application/json";
 	if ( br->br_client_ip && *br->br_client_ip ) {
 		snprintf( fwd, sizeof( fwd ), "auth0-forwarded-for: %s",
@@ -153,20 +181,36 @@ post( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
 	}
 	headers[n] = NULL;
 	memset( &req, 0, sizeof( req ) );
-	req.rq_method = "POST";
+	req.rq_method = f ? "POST" : "GET";
 	req.rq_url = url;
 	req.rq_headers = headers;
-	req.rq_body = f->fm_buf;
-	req.rq_body_len = f->fm_len;
+	req.rq_body = f ? f->fm_buf : NULL;
+	req.rq_body_len = f ? f->fm_len : 0;
 	req.rq_no_auth = 1;
 	if ( tr->tr_request( tr->tr_ctx, &req, NULL, NULL, &r ) != 0 ) {
 		if ( detail )
 			snprintf( detail, dlen, "%s", r.rs_error );
-		return AUTH0_V_UNAVAILABLE;
+		v = AUTH0_V_UNAVAILABLE;
+	} else {
+		v = classify( &r, mfa_token, detail, dlen, ok_body );
+		if ( r.rs_body )
+			explicit_bzero( r.rs_body, r.rs_len );	/* tokens */
+		auth0_http_resp_free( &r );
 	}
-	v = classify( &r, mfa_token, detail, dlen );
-	auth0_http_resp_free( &r );
+	if ( auth ) {
+		explicit_bzero( auth, strlen( auth ) );
+		free( auth );
+	}
 	return v;
+}
+
+static enum auth0_verdict
+post( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
+	const struct auth0_bind_req *br, struct form *f, char **mfa_token,
+	char *detail, size_t dlen )
+{
+	return call( tr, bc, br, "/oauth/token", f, NULL, mfa_token, NULL,
+		detail, dlen );
 }
 
 static void
@@ -174,6 +218,129 @@ form_client( struct form *f, const struct auth0_bind_conf *bc )
 {
 	form_add( f, "client_id", bc->bc_client_id );
 	form_add( f, "client_secret", bc->bc_client_secret );
+}
+
+/* The id of the user's active Guardian push authenticator (oob, auth0). */
+static enum auth0_verdict
+push_authenticator( struct auth0_transport *tr,
+	const struct auth0_bind_conf *bc, const struct auth0_bind_req *br,
+	const char *mfa_token, char *id, size_t idlen, char *detail,
+	size_t dlen )
+{
+	cJSON *list = NULL, *arr, *a;
+	enum auth0_verdict v;
+
+	v = call( tr, bc, br, "/mfa/authenticators", NULL, mfa_token, NULL,
+		&list, detail, dlen );
+	if ( v != AUTH0_V_OK )
+		return v;
+	v = AUTH0_V_NO_PUSH;
+	arr = cJSON_IsArray( list ) ? list : NULL;
+	cJSON_ArrayForEach( a, arr ) {
+		const char *type = auth0_json_str( a, "authenticator_type" );
+		const char *chan = auth0_json_str( a, "oob_channel" );
+		const char *aid = auth0_json_str( a, "id" );
+		cJSON *active = cJSON_GetObjectItemCaseSensitive( a, "active" );
+		if ( type && chan && aid && strcmp( type, "oob" ) == 0 &&
+				strcmp( chan, "auth0" ) == 0 && !cJSON_IsFalse( active ) &&
+				strlen( aid ) < idlen ) {
+			strcpy( id, aid );
+			v = AUTH0_V_OK;
+			break;
+		}
+	}
+	if ( v == AUTH0_V_NO_PUSH && detail )
+		snprintf( detail, dlen, "no active Guardian push authenticator" );
+	cJSON_Delete( list );
+	return v;
+}
+
+/* POST /mfa/challenge (oob): the oob_code and Auth0's polling interval. */
+static enum auth0_verdict
+push_challenge( struct auth0_transport *tr,
+	const struct auth0_bind_conf *bc, const struct auth0_bind_req *br,
+	const char *mfa_token, const char *aid, char **oob_code,
+	double *interval, char *detail, size_t dlen )
+{
+	struct form f = { NULL, 0, 0, 0 };
+	cJSON *j = NULL;
+	enum auth0_verdict v;
+	const char *code;
+	long iv;
+
+	form_client( &f, bc );
+	form_add( &f, "mfa_token", mfa_token );
+	form_add( &f, "challenge_type", "oob" );
+	form_add( &f, "authenticator_id", aid );
+	v = f.fm_err ? AUTH0_V_UNAVAILABLE : call( tr, bc, br,
+		"/mfa/challenge", &f, NULL, NULL, &j, detail, dlen );
+	form_free( &f );
+	if ( v == AUTH0_V_WRONG )
+		v = AUTH0_V_NO_PUSH;	/* refused: not this authenticator */
+	if ( v != AUTH0_V_OK )
+		return v;
+	code = auth0_json_str( j, "oob_code" );
+	iv = auth0_json_long( j, "interval", 0 );
+	*interval = iv > 0 && iv <= 60 ? (double)iv : PUSH_INTERVAL;
+	*oob_code = code ? strdup( code ) : NULL;
+	if ( *oob_code == NULL ) {
+		v = AUTH0_V_UNAVAILABLE;
+		if ( detail )
+			snprintf( detail, dlen, "/mfa/challenge gave no oob_code" );
+	}
+	cJSON_Delete( j );
+	return v;
+}
+
+/*
+ * Completes MFA by Guardian push: challenge, then the mfa-oob grant polled
+ * every interval (longer after slow_down) until the user approves or
+ * refuses, Auth0 fails, or br_push_timeout passes.
+ */
+static enum auth0_verdict
+push( struct auth0_transport *tr, const struct auth0_bind_conf *bc,
+	const struct auth0_bind_req *br, const char *mfa_token, char *detail,
+	size_t dlen )
+{
+	struct form f = { NULL, 0, 0, 0 };
+	char aid[256], *oob = NULL;
+	double interval = PUSH_INTERVAL, deadline, left;
+	enum auth0_verdict v;
+
+	v = push_authenticator( tr, bc, br, mfa_token, aid, sizeof( aid ),
+		detail, dlen );
+	if ( v == AUTH0_V_OK )
+		v = push_challenge( tr, bc, br, mfa_token, aid, &oob, &interval,
+			detail, dlen );
+	deadline = tr->tr_now( tr->tr_ctx ) + br->br_push_timeout;
+	while ( v == AUTH0_V_OK || v == AUTH0_V_PENDING ||
+			v == AUTH0_V_SLOW_DOWN ) {
+		if ( v == AUTH0_V_SLOW_DOWN )
+			interval += SLOW_DOWN_STEP;
+		left = deadline - tr->tr_now( tr->tr_ctx );
+		if ( left <= 0 ) {
+			v = AUTH0_V_PUSH_TIMEOUT;
+			if ( detail )
+				snprintf( detail, dlen, "no answer in %.0f s",
+					br->br_push_timeout );
+			break;
+		}
+		/* the user needs time anyway: wait before each poll */
+		tr->tr_sleep( tr->tr_ctx, interval < left ? interval : left );
+		form_add( &f, "grant_type", GRANT_OOB );
+		form_client( &f, bc );
+		form_add( &f, "mfa_token", mfa_token );
+		form_add( &f, "oob_code", oob );
+		v = f.fm_err ? AUTH0_V_UNAVAILABLE :
+			post( tr, bc, br, &f, NULL, detail, dlen );
+		form_free( &f );
+		if ( v == AUTH0_V_OK )
+			break;
+	}
+	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP )
+		v = AUTH0_V_PUSH_DENIED;	/* invalid_grant: rejected */
+	free( oob );
+	return v;
 }
 
 enum auth0_verdict
@@ -192,9 +359,13 @@ auth0_bind_verify( struct auth0_transport *tr,
 	form_add( &f, "scope", "openid" );
 	form_client( &f, bc );
 	v = f.fm_err ? AUTH0_V_UNAVAILABLE :
-		post( tr, bc, br, &f, br->br_otp ? &mfa_token : NULL, detail,
-			dlen );
+		post( tr, bc, br, &f, br->br_otp || br->br_push ? &mfa_token :
+			NULL, detail, dlen );
 	form_free( &f );
+	if ( v == AUTH0_V_MFA && br->br_push && mfa_token ) {
+		v = push( tr, bc, br, mfa_token, detail, dlen );
+		goto done;
+	}
 	if ( v != AUTH0_V_MFA || br->br_otp == NULL || mfa_token == NULL )
 		goto done;
 	/* complete MFA with the one-time code the client appended */

@@ -16,6 +16,10 @@
  * different function, so every file would fail its check (or crash).
  * The CRC is checked here with zlib's crc32_z(), which slapd does not
  * shadow.
+ *
+ * A download has no total time limit (a big tenant's file may take long):
+ * it is cut when slower than auth0-export-low-speed, and a cut download
+ * starts again from the beginning, the users it fed taken back first.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -34,6 +38,7 @@
 #define AUTH0_MAX_LINE		( 16L * 1024 * 1024 )	/* a user's JSON */
 #define AUTH0_MAX_SWALLOW	( 1L * 1024 * 1024 )	/* after bad data */
 #define AUTH0_JOB_MAX_SLEEP	60.0	/* longest wait between polls */
+#define AUTH0_EXPORT_RESTARTS	2	/* a cut download starts again */
 
 /* What the model reads of a user (model.c), as the job's "fields". */
 static const char *const export_fields[] = {
@@ -386,6 +391,8 @@ download( struct auth0_api *api, const char *location,
 	c.ca_auth = AUTH0_AUTH_NONE;
 	c.ca_sink = dl_sink;
 	c.ca_sink_arg = d;
+	c.ca_low_speed = api->ap_conf.ac_low_speed;
+	c.ca_low_speed_time = api->ap_conf.ac_low_speed_time;
 	rc = auth0_api_call( api, &c, errbuf );
 	/* after a 2xx, or when the sink itself gave up, say why */
 	if ( rc == AUTH0_OK || ( rc == AUTH0_ERR_NETWORK &&
@@ -395,6 +402,60 @@ download( struct auth0_api *api, const char *location,
 	inflateEnd( &d->dl_z );
 	free( d->dl_line );
 	free( d );
+	return rc;
+}
+
+/* What the model held before a download, to take its users back. */
+struct feed_mark {
+	size_t		fm_users, fm_skipped, fm_bad;
+	int		fm_complete;
+	unsigned long	fm_done;
+};
+
+static void
+mark_take( const struct auth0_feed *fd, struct feed_mark *mk )
+{
+	mk->fm_users = fd->fd_m->sn_nusers;
+	mk->fm_skipped = fd->fd_m->sn_skipped;
+	mk->fm_bad = fd->fd_m->sn_bad;
+	mk->fm_complete = fd->fd_m->sn_complete;
+	mk->fm_done = fd->fd_done;
+}
+
+static void
+mark_restore( struct auth0_feed *fd, const struct feed_mark *mk )
+{
+	struct auth0_model *m = fd->fd_m;
+
+	while ( m->sn_nusers > mk->fm_users )
+		auth0_user_free( &m->sn_users[--m->sn_nusers] );
+	m->sn_skipped = mk->fm_skipped;
+	m->sn_bad = mk->fm_bad;
+	m->sn_complete = mk->fm_complete;
+	fd->fd_done = mk->fm_done;
+}
+
+/*
+ * download(), started again from the beginning (users taken back) when
+ * the transfer is cut: a reset, a truncation, or slower than the low
+ * speed limit.
+ */
+static int
+download_whole( struct auth0_api *api, const char *location,
+	struct auth0_feed *fd, unsigned long *lines, char *errbuf )
+{
+	struct feed_mark mk;
+	int rc, n;
+
+	mark_take( fd, &mk );
+	for ( n = 0; ; n++ ) {
+		rc = download( api, location, fd, lines, errbuf );
+		if ( rc != AUTH0_ERR_NETWORK || n >= AUTH0_EXPORT_RESTARTS )
+			break;
+		auth0_api_warn( fd->fd_m, 0, "users export: download cut after "
+			"%lu lines (%.200s); starting it again", *lines, errbuf );
+		mark_restore( fd, &mk );
+	}
 	return rc;
 }
 
@@ -586,7 +647,7 @@ auth0_export_users( struct auth0_api *api, const char *conn_id,
 		rc = job_wait( api, path, id, start, &job, errbuf );
 		if ( rc )
 			break;
-		rc = download( api, auth0_json_str( job, "location" ), fd,
+		rc = download_whole( api, auth0_json_str( job, "location" ), fd,
 			&lines, errbuf );
 		if ( rc != AUTH0_ERR_HTTP || lines || !again )
 			break;

@@ -5,8 +5,11 @@
  * (keep-alive) and no handle is ever shared between threads.  Only https
  * is allowed, the peer and host name are always verified (auth0-ca-file
  * adds a trust anchor to the system's), signals are off (slapd is
- * threaded), and an in-memory body is capped.  Nothing here logs: the
- * callers decide what to say, and never a header or a body.
+ * threaded), and an in-memory body is capped.  The caller may be told
+ * of each request (auth0_curl_trace) without its query, headers or body.  A proxy is used only
+ * when configured (auth0_curl_proxy): https_proxy, ALL_PROXY and NO_PROXY
+ * from slapd's environment are ignored.  Nothing here logs: the
+ * callers decide what to say, and never a header, a body or a query.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +26,10 @@ struct auth0_curl {
 	CURL	*cu_easy;
 	char	*cu_ca_file;
 	long	cu_timeout;		/* seconds per request */
+	char	*cu_proxy;		/* NULL: no proxy at all */
+	char	*cu_proxy_cred;		/* user:password, or NULL */
+	auth0_curl_trace_fn	*cu_trace;	/* or NULL */
+	void	*cu_trace_arg;
 };
 
 /* Where the body of the transfer in progress goes. */
@@ -125,6 +132,28 @@ classify( CURLcode cc )
 	}
 }
 
+/* Only the configured proxy: an empty CURLOPT_PROXY stops libcurl from
+ * reading one from the environment, an empty CURLOPT_NOPROXY from
+ * exempting hosts by no_proxy. */
+static void
+set_proxy( struct auth0_curl *cu, CURL *h )
+{
+	curl_easy_setopt( h, CURLOPT_PROXY, cu->cu_proxy ? cu->cu_proxy : "" );
+	curl_easy_setopt( h, CURLOPT_NOPROXY, "" );
+	if ( cu->cu_proxy == NULL )
+		return;
+	curl_easy_setopt( h, CURLOPT_PROXY_SSL_VERIFYPEER, 1L );
+	curl_easy_setopt( h, CURLOPT_PROXY_SSL_VERIFYHOST, 2L );
+	if ( cu->cu_ca_file ) {
+		curl_easy_setopt( h, CURLOPT_PROXY_CAINFO, cu->cu_ca_file );
+		curl_easy_setopt( h, CURLOPT_PROXY_CAPATH, "/etc/ssl/certs" );
+	}
+	if ( cu->cu_proxy_cred ) {
+		curl_easy_setopt( h, CURLOPT_PROXYUSERPWD, cu->cu_proxy_cred );
+		curl_easy_setopt( h, CURLOPT_PROXYAUTH, CURLAUTH_BASIC );
+	}
+}
+
 static void
 set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 	struct curl_slist *hdrs, struct body *b, struct auth0_http_resp *r,
@@ -143,7 +172,15 @@ set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 		curl_easy_setopt( h, CURLOPT_CAINFO, cu->cu_ca_file );
 		curl_easy_setopt( h, CURLOPT_CAPATH, "/etc/ssl/certs" );
 	}
-	curl_easy_setopt( h, CURLOPT_TIMEOUT, cu->cu_timeout );
+	set_proxy( cu, h );
+	if ( req->rq_low_speed > 0 && req->rq_low_speed_time > 0 ) {
+		curl_easy_setopt( h, CURLOPT_TIMEOUT, 0L );
+		curl_easy_setopt( h, CURLOPT_LOW_SPEED_LIMIT, req->rq_low_speed );
+		curl_easy_setopt( h, CURLOPT_LOW_SPEED_TIME,
+			req->rq_low_speed_time );
+	} else {
+		curl_easy_setopt( h, CURLOPT_TIMEOUT, cu->cu_timeout );
+	}
 	curl_easy_setopt( h, CURLOPT_CONNECTTIMEOUT, cu->cu_timeout );
 	curl_easy_setopt( h, CURLOPT_HTTPHEADER, hdrs );
 	curl_easy_setopt( h, CURLOPT_WRITEFUNCTION, on_body );
@@ -163,6 +200,42 @@ set_options( struct auth0_curl *cu, const struct auth0_http_req *req,
 		curl_easy_setopt( h, CURLOPT_CUSTOMREQUEST, req->rq_method );
 }
 
+static long
+ms_since( const struct timespec *t0 )
+{
+	struct timespec t1;
+
+	clock_gettime( CLOCK_MONOTONIC, &t1 );
+	return (long)( t1.tv_sec - t0->tv_sec ) * 1000 +
+		( t1.tv_nsec - t0->tv_nsec ) / 1000000;
+}
+
+/* Tells the trace hook: host and path cut out of the URL, no query (a
+ * pre-signed download URL carries its signature there). */
+static void
+trace( struct auth0_curl *cu, const struct auth0_http_req *req, long status,
+	const struct timespec *t0, const char *error )
+{
+	const char *u = req->rq_url, *h, *p;
+	char host[256], path[512];
+	size_t n;
+
+	if ( cu->cu_trace == NULL || u == NULL )
+		return;
+	h = strstr( u, "://" );
+	h = h ? h + 3 : u;
+	n = strcspn( h, "/?#" );
+	snprintf( host, sizeof( host ), "%.*s", (int)n, h );
+	p = h + n;
+	n = strcspn( p, "?#" );
+	if ( n == 0 )
+		snprintf( path, sizeof( path ), "/" );
+	else
+		snprintf( path, sizeof( path ), "%.*s", (int)n, p );
+	cu->cu_trace( cu->cu_trace_arg, req->rq_method ? req->rq_method : "GET",
+		host, path, status, ms_since( t0 ), error );
+}
+
 static int
 curl_request( void *ctx, const struct auth0_http_req *req,
 	auth0_http_sink *sink, void *sink_arg, struct auth0_http_resp *r )
@@ -172,8 +245,10 @@ curl_request( void *ctx, const struct auth0_http_req *req,
 	struct curl_slist *hdrs = NULL;
 	const char *const *hp;
 	char errbuf[CURL_ERROR_SIZE];
+	struct timespec t0;
 	CURLcode cc;
 
+	clock_gettime( CLOCK_MONOTONIC, &t0 );
 	memset( r, 0, sizeof( *r ) );
 	r->rs_rl_remaining = -1;
 	r->rs_retry_after = -1;
@@ -191,12 +266,14 @@ curl_request( void *ctx, const struct auth0_http_req *req,
 			&r->rs_status );
 		r->rs_body = b.bd_buf ? b.bd_buf : ( sink ? NULL : strdup( "" ) );
 		r->rs_len = b.bd_len;
+		trace( cu, req, r->rs_status, &t0, NULL );
 		return 0;
 	}
 	free( b.bd_buf );
 	r->rs_transport = b.bd_err ? b.bd_err : classify( cc );
 	snprintf( r->rs_error, sizeof( r->rs_error ), "%s",
 		errbuf[0] ? errbuf : curl_easy_strerror( cc ) );
+	trace( cu, req, 0, &t0, r->rs_error );
 	return r->rs_transport;
 }
 
@@ -249,6 +326,50 @@ auth0_curl_new( const char *ca_file, long timeout )
 	return tr;
 }
 
+static void
+wipe_free( char *s )
+{
+	if ( s ) {
+		memset( s, 0, strlen( s ) );
+		free( s );
+	}
+}
+
+/*
+ * Sends every request of tr through the proxy url (NULL: none, the
+ * environment's neither), authenticated with cred ("user:password", may
+ * be NULL).  0, or -1 when out of memory (then no proxy is set).
+ */
+int
+auth0_curl_proxy( struct auth0_transport *tr, const char *url,
+	const char *cred )
+{
+	struct auth0_curl *cu = tr->tr_ctx;
+	char *u = url ? strdup( url ) : NULL;
+	char *c = url && cred ? strdup( cred ) : NULL;
+
+	if ( ( url && u == NULL ) || ( url && cred && c == NULL ) ) {
+		free( u );
+		wipe_free( c );
+		return -1;
+	}
+	free( cu->cu_proxy );
+	wipe_free( cu->cu_proxy_cred );
+	cu->cu_proxy = u;
+	cu->cu_proxy_cred = c;
+	return 0;
+}
+
+void
+auth0_curl_trace( struct auth0_transport *tr, auth0_curl_trace_fn *fn,
+	void *arg )
+{
+	struct auth0_curl *cu = tr->tr_ctx;
+
+	cu->cu_trace = fn;
+	cu->cu_trace_arg = arg;
+}
+
 void
 auth0_curl_free( struct auth0_transport *tr )
 {
@@ -259,6 +380,8 @@ auth0_curl_free( struct auth0_transport *tr )
 	cu = tr->tr_ctx;
 	curl_easy_cleanup( cu->cu_easy );
 	free( cu->cu_ca_file );
+	free( cu->cu_proxy );
+	wipe_free( cu->cu_proxy_cred );
 	free( cu );
 	free( tr );
 }

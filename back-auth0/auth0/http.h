@@ -19,6 +19,10 @@ struct auth0_http_req {
 	const char		*rq_body;	/* may be NULL */
 	size_t			rq_body_len;
 	int			rq_no_auth;	/* pre-signed URL: no token */
+	/* > 0: no total time limit; cut when slower than rq_low_speed
+	 * bytes a second for rq_low_speed_time seconds (streamed exports) */
+	long			rq_low_speed;
+	long			rq_low_speed_time;
 };
 
 /*

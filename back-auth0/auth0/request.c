@@ -218,6 +218,8 @@ send_once( struct auth0_api *api, const struct auth0_call *c,
 	rq.rq_body = c->ca_body;
 	rq.rq_body_len = c->ca_body ? strlen( c->ca_body ) : 0;
 	rq.rq_no_auth = c->ca_auth == AUTH0_AUTH_NONE;
+	rq.rq_low_speed = c->ca_low_speed;
+	rq.rq_low_speed_time = c->ca_low_speed_time;
 	rate_wait( api );
 	api->ap_stats.as_requests++;
 	memset( r, 0, sizeof( *r ) );

@@ -2,7 +2,7 @@
 /*
  * What config.c checks about a directive's value, without slapd: whole
  * numbers and ranges, auth0-max-delete, auth0-request-rate, the bind
- * throttle, the OTP separator, host names, https URLs, ids, paths,
+ * throttle, the OTP separator, trusted networks, host names, https URLs, ids, paths,
  * connection names and auth0-map-attribute rules.  config.c turns a
  * failure into a message naming the directive and the line; the cmocka
  * tests (tests/unit/test_cfgparse.c) and the libFuzzer target
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 
 #include "model.h"
 
@@ -367,6 +368,36 @@ auth0_cfg_https_url( const char *s )
 }
 
 /*
+ * A proxy URL (auth0-proxy): http:// or https://, host[:port], an
+ * optional "/" and nothing else: credentials come from a file, never
+ * from the URL, so that they cannot end up in cn=config or a log.
+ */
+int
+auth0_cfg_proxy_url( const char *s )
+{
+	const char *auth;
+	size_t len, n;
+
+	if ( s == NULL )
+		return -1;
+	if ( strncasecmp( s, "http://", 7 ) == 0 )
+		auth = s + 7;
+	else if ( strncasecmp( s, "https://", 8 ) == 0 )
+		auth = s + 8;
+	else
+		return -1;
+	len = strlen( s );
+	if ( len > AUTH0_CFG_URL_MAX )
+		return -1;
+	n = strlen( auth );
+	if ( n > 0 && auth[n - 1] == '/' )
+		n--;
+	if ( n == 0 || !authority_valid( auth, n ) )
+		return -1;
+	return 0;
+}
+
+/*
  * An Auth0 connection name: 1 to 128 printable characters without
  * blanks (Auth0 itself allows letters, digits and "-").
  */
@@ -453,4 +484,72 @@ auth0_cfg_map_rule( const char *attr, const char *path )
 			!auth0_path_valid( path ) )
 		return -1;
 	return 0;
+}
+
+/*
+ * "192.0.2.0/24", "2001:db8::/32", or one address (a full prefix).  Bits
+ * set past the prefix are refused: "10.1.2.3/8" is a typo, not 10/8.
+ */
+int
+auth0_cfg_cidr( const char *s, struct auth0_cidr *out )
+{
+	char buf[64];
+	const char *slash;
+	struct auth0_cidr c;
+	size_t n;
+	long bits;
+	int i;
+
+	if ( s == NULL || ( n = strcspn( s, "/" ) ) == 0 || n >= sizeof( buf ) )
+		return -1;
+	memcpy( buf, s, n );
+	buf[n] = '\0';
+	memset( &c, 0, sizeof( c ) );
+	if ( inet_pton( AF_INET, buf, c.ci_addr ) == 1 )
+		c.ci_family = 4;
+	else if ( inet_pton( AF_INET6, buf, c.ci_addr ) == 1 )
+		c.ci_family = 6;
+	else
+		return -1;
+	c.ci_bits = c.ci_family == 4 ? 32 : 128;
+	slash = s[n] == '/' ? s + n + 1 : NULL;
+	if ( slash ) {
+		if ( auth0_cfg_number( slash, 0, c.ci_bits, &bits ) )
+			return -1;
+		c.ci_bits = (int)bits;
+	}
+	for ( i = c.ci_bits; i < ( c.ci_family == 4 ? 32 : 128 ); i++ )
+		if ( c.ci_addr[i / 8] & ( 0x80 >> ( i % 8 ) ) )
+			return -1;
+	*out = c;
+	return 0;
+}
+
+int
+auth0_cidr_match( const struct auth0_cidr *c, const char *ip )
+{
+	unsigned char a[16];
+	const unsigned char *p = a;
+	int family, i;
+
+	if ( ip == NULL )
+		return 0;
+	if ( inet_pton( AF_INET, ip, a ) == 1 )
+		family = 4;
+	else if ( inet_pton( AF_INET6, ip, a ) == 1 )
+		family = 6;
+	else
+		return 0;
+	/* ::ffff:192.0.2.1 is an IPv4 client on a dual-stack socket */
+	if ( family == 6 && c->ci_family == 4 && memcmp( a,
+			"\0\0\0\0\0\0\0\0\0\0\xff\xff", 12 ) == 0 ) {
+		family = 4;
+		p = a + 12;
+	}
+	if ( family != c->ci_family )
+		return 0;
+	for ( i = 0; i < c->ci_bits; i++ )
+		if ( ( p[i / 8] ^ c->ci_addr[i / 8] ) & ( 0x80 >> ( i % 8 ) ) )
+			return 0;
+	return 1;
 }

@@ -312,25 +312,26 @@ add_json( struct auth0_entry *e, const char *name, const char *json )
 	return auth0_entry_add( e, name, json );
 }
 
-/* "attr=<escaped value>,ou=<ou>,<suffix>", malloc'd; NULL on error. */
+/* "attr=<escaped value>,ou=<ou>,<base>", malloc'd; NULL on error. */
 static char *
 child_dn( const char *attr, const char *value, const char *ou,
 	const struct auth0_mapconf *mc )
 {
+	const char *base = AUTH0_MC_BASE( mc );
 	char *rdn = NULL, *dn;
 	size_t len;
 
 	if ( value == NULL || auth0_map_rdn( attr, value, &rdn ) )
 		return NULL;
-	len = strlen( rdn ) + strlen( ou ) + strlen( mc->mc_suffix ) + 8;
+	len = strlen( rdn ) + strlen( ou ) + strlen( base ) + 8;
 	dn = malloc( len );
 	if ( dn )
-		snprintf( dn, len, "%s,ou=%s,%s", rdn, ou, mc->mc_suffix );
+		snprintf( dn, len, "%s,ou=%s,%s", rdn, ou, base );
 	free( rdn );
 	return dn;
 }
 
-/* "cn=<role cn>,cn=<org>,ou=organizations,<suffix>", malloc'd. */
+/* "cn=<role cn>,cn=<org>,ou=organizations,<base>", malloc'd. */
 static char *
 orgrole_dn( const struct auth0_model *m, const struct auth0_orgrole *r,
 	const struct auth0_mapconf *mc )

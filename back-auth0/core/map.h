@@ -31,7 +31,10 @@ struct auth0_mapconf {
 	long		mc_gid_default;		/* primary gidNumber */
 	const char	*mc_home_prefix;	/* "/home/" */
 	const char	*mc_shell;		/* "/bin/bash" */
+	const char	*mc_base;		/* import base (auth0-base),
+						 * NULL: mc_suffix */
 };
+#define AUTH0_MC_BASE( mc )	( (mc)->mc_base ? (mc)->mc_base : (mc)->mc_suffix )
 
 /* map.c */
 extern const char *const auth0_map_user_attrs[];

@@ -349,10 +349,21 @@ int auth0_cfg_token( const char *s );
 int auth0_cfg_abspath( const char *s );
 int auth0_cfg_domain( const char *s );
 int auth0_cfg_https_url( const char *s );
+int auth0_cfg_proxy_url( const char *s );
 int auth0_cfg_connection( const char *s );
 int auth0_cfg_attr_name( const char *s );
 int auth0_cfg_reserved_attr( const char *name );
 int auth0_cfg_map_rule( const char *attr, const char *path );
+
+/* auth0-bind-trusted-ip: an IPv4 or IPv6 network, "addr[/prefix]". */
+struct auth0_cidr {
+	int		ci_family;	/* 4 or 6 */
+	unsigned char	ci_addr[16];	/* network order, host bits zero */
+	int		ci_bits;	/* prefix length */
+};
+int auth0_cfg_cidr( const char *s, struct auth0_cidr *out );
+/* 1 when ip (a textual address, IPv4-mapped IPv6 too) is inside c. */
+int auth0_cidr_match( const struct auth0_cidr *c, const char *ip );
 
 /* snapdir.c */
 int auth0_snapdir_read_users( const char *dir,

@@ -33,7 +33,13 @@ LDAP_BEGIN_DECL
 #define AUTH0_DEFAULT_BIND_MAX_DN	5
 #define AUTH0_DEFAULT_BIND_MAX_IP	20
 #define AUTH0_DEFAULT_BIND_WINDOW	300
-#define AUTH0_DEFAULT_BIND_POOL		8
+#define AUTH0_DEFAULT_BIND_POOL		0	/* derived from threads */
+/* binds, second wave (issue 17) */
+#define AUTH0_DEFAULT_BIND_TIMEOUT	10	/* seconds per bind request */
+#define AUTH0_DEFAULT_BIND_MFA_TTL	30	/* a TOTP code's period */
+#define AUTH0_DEFAULT_BIND_PUSH_TIMEOUT	30	/* seconds for an approval */
+#define AUTH0_DEFAULT_EXPORT_LOW_SPEED	1024	/* bytes a second ... */
+#define AUTH0_DEFAULT_EXPORT_LOW_TIME	30	/* ... over seconds */
 /* the change feed (#15) */
 #define AUTH0_DEFAULT_FEED_REFRESH	60	/* seconds, feed on */
 #define AUTH0_DEFAULT_FULL_REFRESH	86400	/* seconds */
@@ -42,6 +48,7 @@ LDAP_BEGIN_DECL
 /* What a cn=config change leaves for auth0_cf_apply (config.c) to do. */
 #define AUTH0_APPLY_TASK	0x1	/* auth0-sync, auth0-refresh-interval */
 #define AUTH0_APPLY_BIND	0x2	/* the bind pool's settings */
+#define AUTH0_APPLY_BASE	0x4	/* auth0-base: refresh now */
 
 /* ai_bind_on: unset means on when auth0-domain is set (auth0_bind_wanted) */
 #define AUTH0_BIND_UNSET	(-1)
@@ -130,6 +137,17 @@ struct auth0_info {
 	unsigned long		ai_bind_errors;
 	unsigned long		ai_bind_throttled;
 	unsigned long		ai_bind_stale_hits;
+	/* binds, second wave (issue 17) */
+	long			ai_bind_timeout;
+	long			ai_bind_mfa_ttl;
+	long			ai_bind_push_timeout;
+	struct auth0_cidr	*ai_bind_trusted;	/* auth0-bind-trusted-ip */
+	char			**ai_bind_trusted_str;	/* as configured */
+	int			ai_bind_ntrusted;
+	unsigned long		ai_bind_rejected;	/* over the budget */
+	unsigned long		ai_bind_push_waits;
+	long			ai_export_low_speed;	/* auth0-export-low-speed */
+	long			ai_export_low_time;
 	char			**ai_connections;	/* NULL-terminated */
 	int			ai_nconnections;
 	struct auth0_maprule	*ai_rules;		/* auth0-map-attribute */
@@ -146,8 +164,6 @@ struct auth0_info {
 
 	/* cn=Monitor (monitor.c) */
 	struct berval		ai_monitor_ndn;
-	struct berval		ai_monitor_own;	/* its DN, as monitor.c
-						 * computes it */
 	void			*ai_monitor_cb;
 
 	/* the API session, touched by the refresh task only (source.c) */
@@ -192,6 +208,20 @@ struct auth0_info {
 	unsigned long		ai_mon_model_bytes;	/* the kept users */
 	time_t			ai_res_success[AUTH0_FEED_RES_N];
 	char			ai_res_error[AUTH0_FEED_RES_N][AUTH0_ERRLEN];
+	/* operations (issue 18): the import base (base.c), the proxy */
+	struct berval		ai_base;	/* auth0-base, pretty; NULL:
+						 * the suffix */
+	struct berval		ai_nbase;	/* normalized */
+	int			ai_base_waiting;	/* "waits for the
+						 * base's parent" logged */
+	char			*ai_proxy;		/* auth0-proxy URL */
+	char			*ai_proxy_cred_file;
+	char			*ai_proxy_cred;		/* user:password */
+	struct auth0_problems	*ai_problems;	/* problems.c */
+	struct berval		ai_monitor_own;	/* the DN ai_monitor_ndn
+						 * points to (monitor.c) */
+	int			ai_monitor_entry;	/* an entry of its
+						 * own, not the overlay's */
 };
 
 /* The imported subtrees, below the suffix. */
@@ -293,6 +323,7 @@ struct auth0_run {
 	int			rn_feed_more;	/* more events are waiting */
 	int			rn_resched;	/* the interval changed */
 	long			rn_lag;		/* seconds, newest event */
+	char			*rn_base;	/* auth0-base, NULL: suffix */
 };
 
 /* What auth0_feed_run leaves for the refresh to do. */

@@ -1,15 +1,22 @@
 /* bind.c - LDAP simple binds to imported users, verified by Auth0 */
 /*
- * bi_op_bind of the overlay (DESIGN.md section 4).  Binds that are not a
- * simple bind to an entry directly below ou=people go on to back-mdb
- * untouched (service accounts, the rootdn).  For an imported user: a
- * blocked user fails without asking Auth0; throttling per DN and per
- * client address; the bind cache answers a password verified within
- * auth0-bind-cache-ttl; otherwise Auth0's password-realm grant decides,
- * through a bounded pool of HTTPS connections.  An upstream failure is
- * never answered as a wrong password: 51 for Auth0's rate limit, 52 for
- * anything else (or the stale cache, when allowed).  Runs in slapd's
- * worker threads; never logs a password.
+ * bi_op_bind of the overlay (DESIGN.md sections 4 and 8.4).  Binds that
+ * are not a simple bind to an entry directly below ou=people go on to
+ * back-mdb untouched (service accounts, the rootdn).  For a DN below
+ * ou=people: the bind cache answers a password (OTP suffix included)
+ * verified within its TTL, even while the DN is throttled; then
+ * throttling per DN and per client address (auth0-bind-trusted-ip
+ * exempt from the latter); an unknown DN, a user of a connection without
+ * passwords and a password holding a NUL byte fail like a wrong
+ * password, without asking Auth0 (only the log says which); a blocked
+ * user is told so only once Auth0 (or the cache) confirmed the password;
+ * otherwise Auth0's password-realm grant decides, through a pool of
+ * auth0-bind-connections HTTPS connections which is also the thread
+ * budget: a bind that finds none free gets 51 at once instead of holding
+ * a worker thread.  An upstream failure is never answered as a wrong
+ * password: 51 for Auth0's rate limit, 52 for anything else (or the
+ * stale cache, when allowed).  Runs in slapd's worker threads; never
+ * logs a password.
  */
 #include "portable.h"
 
@@ -23,7 +30,8 @@
 
 /*
  * A bounded pool of transports (each one keep-alive HTTPS connection),
- * built for one auth0-bind-connections, auth0-ca-file and auth0-timeout.
+ * built for one auth0-bind-connections, auth0-ca-file,
+ * auth0-bind-timeout, auth0-proxy and auth0-proxy-credentials-file.
  * A cn=config change of those builds a new pool and swaps it into
  * ai_bindpool under ai_mutex; binds take a reference under the same
  * mutex, so one in flight finishes on the pool it started with and the
@@ -35,11 +43,12 @@ struct auth0_bindpool {
 	struct auth0_transport	**bp_tr;
 	int			*bp_busy;
 	int			bp_size;
-	int			bp_waiting;
 	unsigned		bp_refs;	/* atomic */
 	long			bp_timeout;
 	char			*bp_ca_file;
 	char			*bp_domain;	/* whose passwords the cache holds */
+	char			*bp_proxy;	/* auth0-proxy and its */
+	char			*bp_proxy_cred;	/* credentials (wiped) */
 };
 
 /* What one bind needs, read from the user's entry. */
@@ -47,6 +56,7 @@ struct bind_user {
 	char	bu_id[256];
 	char	bu_realm[256];
 	char	bu_login[512];		/* email, else username */
+	int	bu_found;
 	int	bu_blocked;
 };
 
@@ -90,9 +100,29 @@ pool_free( struct auth0_bindpool *bp )
 	ch_free( bp->bp_busy );
 	ch_free( bp->bp_ca_file );
 	ch_free( bp->bp_domain );
+	ch_free( bp->bp_proxy );
+	auth0_secret_free( &bp->bp_proxy_cred );
 	pthread_cond_destroy( &bp->bp_cond );
 	pthread_mutex_destroy( &bp->bp_mutex );
 	ch_free( bp );
+}
+
+/* auth0-proxy for every connection of a new pool (a failed one is
+ * never handed out: it would go around the proxy). */
+static void
+pool_proxy( struct auth0_bindpool *bp, struct auth0_info *ai )
+{
+	int i;
+
+	bp->bp_proxy = ai->ai_proxy ? ch_strdup( ai->ai_proxy ) : NULL;
+	bp->bp_proxy_cred = ai->ai_proxy_cred ? ch_strdup( ai->ai_proxy_cred ) :
+		NULL;
+	for ( i = 0; i < bp->bp_size; i++ )
+		if ( bp->bp_tr[i] && auth0_curl_proxy( bp->bp_tr[i],
+				bp->bp_proxy, bp->bp_proxy_cred ) != 0 )
+			bp->bp_busy[i] = 1;
+		else if ( bp->bp_tr[i] )
+			auth0_curl_trace( bp->bp_tr[i], auth0_trace_http, ai );
 }
 
 /* Takes a reference; the caller holds ai_mutex, which guards the swap. */
@@ -126,6 +156,21 @@ auth0_bind_wanted( struct auth0_info *ai )
 }
 
 /*
+ * auth0-bind-connections, or when unset half of slapd's worker threads
+ * (olcThreads, 16 by default: 8), so that the other half always serves
+ * searches, local binds, the refresh and cn=config.
+ */
+static int
+pool_size( struct auth0_info *ai )
+{
+	long n = ai->ai_bind_pool;
+
+	if ( n <= 0 )
+		n = connection_pool_max / 2;
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/*
  * Makes the bind pool follow the configuration (ai_mutex held): built
  * when binds are on and it is missing or was built with other settings,
  * dropped when binds are off.  The old pool goes when its last bind ends.
@@ -142,10 +187,12 @@ auth0_bind_apply( struct auth0_info *ai )
 		pool_unref( bp );
 		return;
 	}
-	if ( bp && bp->bp_size == (int)ai->ai_bind_pool &&
-			bp->bp_timeout == ai->ai_timeout &&
+	if ( bp && bp->bp_size == pool_size( ai ) &&
+			bp->bp_timeout == ai->ai_bind_timeout &&
 			same_str( bp->bp_ca_file, ai->ai_ca_file ) &&
-			same_str( bp->bp_domain, ai->ai_domain ) )
+			same_str( bp->bp_domain, ai->ai_domain ) &&
+			same_str( bp->bp_proxy, ai->ai_proxy ) &&
+			same_str( bp->bp_proxy_cred, ai->ai_proxy_cred ) )
 		return;
 	/* binds turned (back) on start with an empty cache as well */
 	if ( ai->ai_bindcache && ( bp == NULL ||
@@ -156,13 +203,19 @@ auth0_bind_apply( struct auth0_info *ai )
 				"changed; cached passwords forgotten\n",
 				ai->ai_nsuffix.bv_val );
 	}
-	ai->ai_bindpool = pool_new( (int)ai->ai_bind_pool, ai->ai_ca_file,
-		ai->ai_timeout, ai->ai_domain );
+	ai->ai_bindpool = pool_new( pool_size( ai ), ai->ai_ca_file,
+		ai->ai_bind_timeout, ai->ai_domain );
+	pool_proxy( ai->ai_bindpool, ai );
 	pool_unref( bp );
-	if ( bp )
+	if ( bp == NULL )
+		Debug( LDAP_DEBUG_STATS, "auth0: %s: %d bind connections to "
+			"Auth0 (%s)\n", ai->ai_nsuffix.bv_val, pool_size( ai ),
+			ai->ai_bind_pool > 0 ? "auth0-bind-connections" :
+			"half of slapd's worker threads" );
+	else
 		Debug( LDAP_DEBUG_STATS, "auth0: %s: bind connections rebuilt "
-			"(%ld, timeout %ld s)\n", ai->ai_nsuffix.bv_val,
-			ai->ai_bind_pool, ai->ai_timeout );
+			"(%d, timeout %ld s)\n", ai->ai_nsuffix.bv_val,
+			pool_size( ai ), ai->ai_bind_timeout );
 }
 
 /* db_close: the pool goes (binds have ended by then). */
@@ -179,31 +232,19 @@ auth0_bind_drop( struct auth0_info *ai )
 }
 
 /*
- * A free transport, waiting up to wait_s for one.  NULL when none came:
- * with as many binds waiting as the pool is large, at once, so that a
- * slow Auth0 cannot tie up every worker thread of slapd.
+ * A free transport, or -1 at once: a bind holds its worker thread exactly
+ * while it holds a transport, so in flight and waiting together never
+ * exceed the pool's size (no bind waits for a transport).
  */
 static int
-pool_get( struct auth0_bindpool *bp, time_t wait_s )
+pool_get( struct auth0_bindpool *bp )
 {
-	struct timespec until;
 	int i, got = -1;
 
-	clock_gettime( CLOCK_REALTIME, &until );
-	until.tv_sec += wait_s;
 	pthread_mutex_lock( &bp->bp_mutex );
-	while ( got < 0 ) {
-		for ( i = 0; i < bp->bp_size && got < 0; i++ )
-			if ( !bp->bp_busy[i] )
-				got = i;
-		if ( got >= 0 || bp->bp_waiting >= bp->bp_size )
-			break;
-		bp->bp_waiting++;
-		i = pthread_cond_timedwait( &bp->bp_cond, &bp->bp_mutex, &until );
-		bp->bp_waiting--;
-		if ( i != 0 )
-			break;
-	}
+	for ( i = 0; i < bp->bp_size && got < 0; i++ )
+		if ( !bp->bp_busy[i] )
+			got = i;
 	if ( got >= 0 )
 		bp->bp_busy[got] = 1;
 	pthread_mutex_unlock( &bp->bp_mutex );
@@ -219,20 +260,11 @@ pool_put( struct auth0_bindpool *bp, int i )
 	pthread_mutex_unlock( &bp->bp_mutex );
 }
 
-/* 1 when ndn is an entry directly below ou=people,<suffix>. */
+/* 1 when ndn is an entry directly below ou=people,<base> (base.c). */
 static int
 is_imported_user( BackendDB *be, struct berval *ndn )
 {
-	char buf[SLAP_TEXT_BUFLEN];
-	struct berval people, parent;
-
-	people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
-		AUTH0_OU_PEOPLE, be->be_nsuffix[0].bv_val );
-	people.bv_val = buf;
-	if ( people.bv_len >= sizeof( buf ) )
-		return 0;
-	dnParent( ndn, &parent );
-	return bvmatch( &parent, &people );
+	return auth0_base_in( auth0_base_info( be ), ndn, AUTH0_OU_PEOPLE, 1 );
 }
 
 static void
@@ -253,6 +285,8 @@ copy_first( Entry *e, const char *attr, char *buf, size_t len )
 }
 
 /* Reads what the bind needs from the stored entry; -1: no such user. */
+/* (bu_found tells; nothing of it reaches the client before the password
+ * is checked) */
 static int
 read_user( Operation *op, slap_overinst *on, struct bind_user *bu )
 {
@@ -270,7 +304,8 @@ read_user( Operation *op, slap_overinst *on, struct bind_user *bu )
 	copy_first( e, "auth0Blocked", blocked, sizeof( blocked ) );
 	bu->bu_blocked = strcasecmp( blocked, "TRUE" ) == 0;
 	overlay_entry_release_ov( op, e, 0, on );
-	return bu->bu_id[0] ? 0 : -1;
+	bu->bu_found = bu->bu_id[0] != '\0';
+	return bu->bu_found ? 0 : -1;
 }
 
 /*
@@ -337,6 +372,19 @@ split_otp( char *pw, const char *sep )
 	return at + 1;
 }
 
+/* 1 when pw ends in "<sep>push": MFA by Guardian push (pw is cut there). */
+static int
+split_push( char *pw, const char *sep )
+{
+	char *at;
+
+	if ( sep == NULL || *sep == '\0' || ( at = strrchr( pw, *sep ) ) == NULL ||
+			at == pw || strcasecmp( at + 1, "push" ) != 0 )
+		return 0;
+	*at = '\0';
+	return 1;
+}
+
 static int
 reply( Operation *op, SlapReply *rs, int code, const char *text )
 {
@@ -357,13 +405,16 @@ struct bind_conf {
 	char	bf_sep[2];
 	int	bf_max_dn, bf_max_ip;
 	time_t	bf_window;
+	time_t	bf_mfa_ttl, bf_push_timeout;
+	int	bf_trusted;		/* the client is in auth0-bind-trusted-ip */
 	struct auth0_bindpool *bf_pool;	/* a reference */
 };
 
 static void
-bind_conf_get( struct auth0_info *ai, struct bind_conf *bf )
+bind_conf_get( struct auth0_info *ai, struct bind_conf *bf, const char *ip )
 {
 	const char *secret;
+	int i;
 
 	memset( bf, 0, sizeof( *bf ) );
 	ldap_pvt_thread_mutex_lock( &ai->ai_mutex );
@@ -392,6 +443,10 @@ bind_conf_get( struct auth0_info *ai, struct bind_conf *bf )
 	bf->bf_max_dn = ai->ai_bind_max_dn;
 	bf->bf_max_ip = ai->ai_bind_max_ip;
 	bf->bf_window = ai->ai_bind_window;
+	bf->bf_mfa_ttl = ai->ai_bind_mfa_ttl;
+	bf->bf_push_timeout = ai->ai_bind_push_timeout;
+	for ( i = 0; i < ai->ai_bind_ntrusted && !bf->bf_trusted; i++ )
+		bf->bf_trusted = auth0_cidr_match( &ai->ai_bind_trusted[i], ip );
 	bf->bf_pool = pool_ref( ai->ai_bindpool );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 }
@@ -416,6 +471,7 @@ ask_auth0( struct auth0_info *ai, struct bind_conf *bf,
 	struct auth0_bind_conf bc = { bf->bf_base, bf->bf_client_id,
 		bf->bf_secret };
 	struct auth0_bindpool *bp = bf->bf_pool;
+	struct timespec t0, t1;
 	enum auth0_verdict v;
 	int slot;
 
@@ -424,15 +480,25 @@ ask_auth0( struct auth0_info *ai, struct bind_conf *bf,
 			bf->bf_missing ? bf->bf_missing : "the database open" );
 		return AUTH0_V_MISCONFIGURED;
 	}
-	slot = pool_get( bp, bp->bp_timeout );
+	slot = pool_get( bp );
 	if ( slot < 0 ) {
-		snprintf( detail, dlen, "all %d connections to Auth0 are busy",
-			bp->bp_size );
-		return AUTH0_V_BUSY;
+		snprintf( detail, dlen, "all %d connections to Auth0 are busy "
+			"(auth0-bind-connections)", bp->bp_size );
+		count( &ai->ai_bind_rejected );
+		return AUTH0_V_NO_THREAD;
 	}
 	count( &ai->ai_bind_upstream );
+	if ( br->br_push )
+		count( &ai->ai_bind_push_waits );
+	clock_gettime( CLOCK_MONOTONIC, &t0 );
+	/* a push wait holds its connection, and so its thread, throughout */
 	v = auth0_bind_verify( bp->bp_tr[slot], &bc, br, detail, dlen );
+	clock_gettime( CLOCK_MONOTONIC, &t1 );
 	pool_put( bp, slot );
+	if ( !br->br_push )	/* the user's reaction time is no latency */
+		auth0_bindcache_latency_add( ai->ai_bindcache,
+			( t1.tv_sec - t0.tv_sec ) * 1000.0 +
+			( t1.tv_nsec - t0.tv_nsec ) / 1e6 );
 	return v;
 }
 
@@ -445,11 +511,20 @@ verdict_code( enum auth0_verdict v, const char **text )
 		*text = NULL;
 		return LDAP_SUCCESS;
 	case AUTH0_V_MFA:
-		*text = "MFA required: append the one-time code to the "
-			"password, after the separator";
+		*text = "MFA required: append the one-time code (or \"push\") "
+			"to the password, after the separator";
 		return LDAP_INVALID_CREDENTIALS;
 	case AUTH0_V_BAD_OTP:
 		*text = "MFA code refused";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_PUSH_DENIED:
+		*text = "MFA push denied";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_PUSH_TIMEOUT:
+		*text = "MFA not approved in time";
+		return LDAP_INVALID_CREDENTIALS;
+	case AUTH0_V_NO_PUSH:
+		*text = "MFA push not possible: no Guardian push enrolled";
 		return LDAP_INVALID_CREDENTIALS;
 	case AUTH0_V_BLOCKED:
 		*text = "user is blocked in Auth0";
@@ -461,16 +536,19 @@ verdict_code( enum auth0_verdict v, const char **text )
 	case AUTH0_V_LEAKED:
 		*text = "password found in a data breach: reset it in Auth0";
 		return LDAP_INVALID_CREDENTIALS;
-	case AUTH0_V_NO_PASSWORD:
-		*text = "the user's Auth0 connection takes no passwords";
-		return LDAP_INAPPROPRIATE_AUTH;
 	case AUTH0_V_BUSY:
 		*text = "Auth0 is rate limiting; try again";
 		return LDAP_BUSY;
+	case AUTH0_V_NO_THREAD:
+		*text = "too many binds waiting for Auth0; try again";
+		return LDAP_BUSY;
 	case AUTH0_V_UNAVAILABLE:
 	case AUTH0_V_MISCONFIGURED:
+	case AUTH0_V_PENDING:		/* never leave bindcall.c */
+	case AUTH0_V_SLOW_DOWN:
 		*text = "Auth0 cannot be reached to verify the password";
 		return LDAP_UNAVAILABLE;
+	case AUTH0_V_NO_PASSWORD:	/* answered like a wrong password */
 	case AUTH0_V_WRONG:
 	default:
 		*text = NULL;
@@ -478,7 +556,10 @@ verdict_code( enum auth0_verdict v, const char **text )
 	}
 }
 
-/* Throttling: 1 (and a reply sent) when this DN or address failed too often. */
+/*
+ * Throttling: 1 (and a reply sent) when this DN or address failed too
+ * often.  Unknown DNs count like known ones, so the answer tells nothing.
+ */
 static int
 throttled( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 	SlapReply *rs, const char *ip, time_t now )
@@ -488,8 +569,8 @@ throttled( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 	if ( auth0_bindcache_throttled( ai->ai_bindcache, op->o_req_ndn.bv_val,
 			now, bf->bf_max_dn, bf->bf_window ) )
 		text = "too many failed binds for this entry; try again later";
-	else if ( *ip && auth0_bindcache_throttled( ai->ai_bindcache, ip, now,
-			bf->bf_max_ip, bf->bf_window ) )
+	else if ( *ip && !bf->bf_trusted && auth0_bindcache_throttled(
+			ai->ai_bindcache, ip, now, bf->bf_max_ip, bf->bf_window ) )
 		text = "too many failed binds from this address; try again later";
 	if ( text == NULL )
 		return 0;
@@ -504,45 +585,55 @@ static void
 record_failure( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 	const char *ip, time_t now )
 {
-	auth0_bindcache_failed( ai->ai_bindcache, op->o_req_ndn.bv_val, now,
-		bf->bf_window );
-	if ( *ip )
+	if ( bf->bf_max_dn > 0 )
+		auth0_bindcache_failed( ai->ai_bindcache, op->o_req_ndn.bv_val,
+			now, bf->bf_window );
+	if ( *ip && !bf->bf_trusted && bf->bf_max_ip > 0 )
 		auth0_bindcache_failed( ai->ai_bindcache, ip, now, bf->bf_window );
 }
 
-/* Verifies pw for bu; the verdict, the cache and the counters. */
+/*
+ * Asks Auth0 about pw for bu (a miss of the cache); caches what it
+ * confirms under key: a plain password for auth0-bind-cache-ttl, one with
+ * a one-time code or push for auth0-bind-cache-mfa-ttl at most (the code
+ * cannot be used twice at Auth0, and clients bind twice).
+ */
 static enum auth0_verdict
-verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
+verify( struct auth0_info *ai, struct bind_conf *bf, const char *key,
 	struct bind_user *bu, char *pw, const char *ip, char *detail,
 	size_t dlen )
 {
-	struct auth0_bind_req br = { bu->bu_realm, bu->bu_login, pw, NULL, ip };
-	const char *dn = op->o_req_ndn.bv_val;
+	struct auth0_bind_req br = { bu->bu_realm, bu->bu_login, pw, NULL, ip,
+		0, (double)bf->bf_push_timeout };
 	time_t now = slap_get_time();
 	enum auth0_verdict v;
 
-	if ( auth0_bindcache_check( ai->ai_bindcache, dn, pw, now,
-			bf->bf_ttl ) ) {
-		count( &ai->ai_bind_hits );
-		return AUTH0_V_OK;
-	}
-	/* "password,123456": the password with an MFA code; if Auth0 says
-	 * the prefix is wrong, the whole string may be the password */
-	br.br_otp = split_otp( pw, bf->bf_sep );
+	/* "password,123456" or "password,push": the password with an MFA
+	 * code or a push; if Auth0 says the prefix is wrong, the whole
+	 * string may be the password */
+	br.br_push = split_push( pw, bf->bf_sep );
+	if ( !br.br_push )
+		br.br_otp = split_otp( pw, bf->bf_sep );
 	v = ask_auth0( ai, bf, &br, detail, dlen );
-	if ( br.br_otp && v == AUTH0_V_WRONG ) {
-		pw[strlen( pw )] = bf->bf_sep[0];
-		br.br_otp = NULL;
-		v = ask_auth0( ai, bf, &br, detail, dlen );
+	if ( br.br_otp || br.br_push ) {
+		pw[strlen( pw )] = bf->bf_sep[0];	/* the whole string again */
+		if ( v == AUTH0_V_WRONG ) {
+			br.br_otp = NULL;
+			br.br_push = 0;
+			v = ask_auth0( ai, bf, &br, detail, dlen );
+		}
 	}
-	if ( v == AUTH0_V_OK && br.br_otp == NULL )
-		auth0_bindcache_store( ai->ai_bindcache, dn, pw, now );
+	if ( v == AUTH0_V_OK && br.br_otp == NULL && !br.br_push )
+		auth0_bindcache_store( ai->ai_bindcache, key, pw, now, 0 );
+	else if ( v == AUTH0_V_OK && bf->bf_mfa_ttl > 0 )
+		auth0_bindcache_store( ai->ai_bindcache, key, pw, now,
+			bf->bf_mfa_ttl );
 	if ( ( v == AUTH0_V_UNAVAILABLE || v == AUTH0_V_MISCONFIGURED ||
 			v == AUTH0_V_BUSY ) )
 		count( &ai->ai_bind_errors );
 	/* Auth0 down: a recently verified password may still do */
 	if ( v == AUTH0_V_UNAVAILABLE && bf->bf_stale > 0 &&
-			auth0_bindcache_check( ai->ai_bindcache, dn, pw, now,
+			auth0_bindcache_check( ai->ai_bindcache, key, pw, now,
 				bf->bf_ttl + bf->bf_stale ) ) {
 		count( &ai->ai_bind_stale_hits );
 		v = AUTH0_V_OK;
@@ -550,39 +641,98 @@ verify( struct auth0_info *ai, struct bind_conf *bf, Operation *op,
 	return v;
 }
 
-/* Decides the bind of an imported user; returns the LDAP result code. */
+/*
+ * Why a bind fails without asking Auth0 (NULL: ask).  Each is answered
+ * exactly like a wrong password; the reason goes to the log only.
+ */
+static const char *
+refused_locally( const struct bind_user *bu, int nul )
+{
+	if ( nul )
+		return "the password holds a NUL byte";
+	if ( !bu->bu_found )
+		return "no such user";
+	if ( !takes_passwords( bu->bu_id ) )
+		return "the user's connection takes no passwords";
+	return NULL;
+}
+
+/*
+ * The bind cache's key: the DN, and for "password,push" the DN and the
+ * client's address, since that string holds no second factor of its own:
+ * only the client that waited for the approval binds again with it.
+ */
+static char *
+cache_key( Operation *op, struct bind_conf *bf, const char *pw,
+	const char *ip )
+{
+	const char *at = bf->bf_sep[0] ? strrchr( pw, bf->bf_sep[0] ) : NULL;
+	char *key;
+
+	if ( at == NULL || at == pw || strcasecmp( at + 1, "push" ) != 0 )
+		return ch_strdup( op->o_req_ndn.bv_val );
+	key = ch_malloc( op->o_req_ndn.bv_len + strlen( ip ) + 2 );
+	sprintf( key, "%s\n%s", op->o_req_ndn.bv_val, ip );
+	return key;
+}
+
+/* Decides the bind of a DN below ou=people; returns the LDAP result code. */
 static int
 bind_user( Operation *op, SlapReply *rs, struct auth0_info *ai,
-	struct bind_conf *bf, struct bind_user *bu )
+	struct bind_conf *bf, struct bind_user *bu, const char *ip )
 {
-	char ip[64], detail[AUTH0_ERRLEN], *pw;
-	const char *text;
+	char detail[AUTH0_ERRLEN], *pw, *key;
+	const char *text, *local;
 	time_t now = slap_get_time();
+	size_t len = op->orb_cred.bv_len;
 	enum auth0_verdict v;
-	int code;
+	int code, nul;
 
-	client_ip( op, ip, sizeof( ip ) );
 	detail[0] = '\0';
-	if ( throttled( ai, bf, op, rs, ip, now ) )
-		return LDAP_INVALID_CREDENTIALS;
-	pw = ch_malloc( op->orb_cred.bv_len + 1 );
-	memcpy( pw, op->orb_cred.bv_val, op->orb_cred.bv_len );
-	pw[op->orb_cred.bv_len] = '\0';
-	v = verify( ai, bf, op, bu, pw, ip, detail, sizeof( detail ) );
-	explicit_bzero( pw, op->orb_cred.bv_len );
-	ch_free( pw );
+	nul = memchr( op->orb_cred.bv_val, '\0', len ) != NULL;
+	pw = ch_malloc( len + 1 );
+	memcpy( pw, op->orb_cred.bv_val, len );
+	pw[len] = '\0';
+	local = refused_locally( bu, nul );
+	key = cache_key( op, bf, pw, ip );
+	/* a password the cache confirms passes even a throttled DN */
+	if ( !nul && bu->bu_found && auth0_bindcache_check( ai->ai_bindcache,
+			key, pw, now, bf->bf_ttl ) ) {
+		count( &ai->ai_bind_hits );
+		v = bu->bu_blocked ? AUTH0_V_BLOCKED : AUTH0_V_OK;
+		snprintf( detail, sizeof( detail ), "from the bind cache" );
+	} else if ( throttled( ai, bf, op, rs, ip, now ) ) {
+		code = LDAP_INVALID_CREDENTIALS;
+		goto done;
+	} else if ( local ) {
+		v = AUTH0_V_WRONG;
+		snprintf( detail, sizeof( detail ), "%s (not asked)", local );
+	} else {
+		v = verify( ai, bf, key, bu, pw, ip, detail, sizeof( detail ) );
+		/* blocked here: said only once Auth0 confirmed the password */
+		if ( bu->bu_blocked && ( v == AUTH0_V_OK || v == AUTH0_V_MFA ) )
+			v = AUTH0_V_BLOCKED;
+	}
 	code = verdict_code( v, &text );
-	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP || v == AUTH0_V_MFA )
+	/* push denials and timeouts count too: they bound push spamming */
+	if ( v == AUTH0_V_WRONG || v == AUTH0_V_BAD_OTP || v == AUTH0_V_MFA ||
+			v == AUTH0_V_NO_PASSWORD || v == AUTH0_V_PUSH_DENIED ||
+			v == AUTH0_V_PUSH_TIMEOUT )
 		record_failure( ai, bf, op, ip, now );
 	else if ( v == AUTH0_V_OK )
 		auth0_bindcache_reset( ai->ai_bindcache, op->o_req_ndn.bv_val );
 	Debug( v == AUTH0_V_MISCONFIGURED ? LDAP_DEBUG_ANY : LDAP_DEBUG_STATS,
 		"%s auth0: bind dn=\"%s\" user=%s: %s%s%s\n", op->o_log_prefix,
-		op->o_req_dn.bv_val, bu->bu_id, auth0_verdict_str( v ),
-		detail[0] ? ": " : "", detail );
-	if ( code == LDAP_SUCCESS )
-		return LDAP_SUCCESS;	/* the frontend sends the result */
-	return reply( op, rs, code, text );
+		op->o_req_dn.bv_val, bu->bu_found ? bu->bu_id : "-",
+		auth0_verdict_str( v ), detail[0] ? ": " : "", detail );
+	if ( code != LDAP_SUCCESS )
+		reply( op, rs, code, text );
+	/* on success the frontend sends the result */
+done:
+	explicit_bzero( pw, len );
+	ch_free( pw );
+	ch_free( key );
+	return code;
 }
 
 int
@@ -592,13 +742,15 @@ auth0_op_bind( Operation *op, SlapReply *rs )
 	struct auth0_info *ai = on->on_bi.bi_private;
 	struct bind_user bu;
 	struct bind_conf bf;
+	char ip[64];
 	int rc;
 
 	if ( op->orb_method != LDAP_AUTH_SIMPLE ||
 			!is_imported_user( op->o_bd, &op->o_req_ndn ) )
 		return SLAP_CB_CONTINUE;
 	/* the settings of this bind, all from one moment (cn=config) */
-	bind_conf_get( ai, &bf );
+	client_ip( op, ip, sizeof( ip ) );
+	bind_conf_get( ai, &bf, ip );
 	if ( !bf.bf_on )
 		return SLAP_CB_CONTINUE;
 	if ( BER_BVISEMPTY( &op->orb_cred ) ) {
@@ -606,23 +758,8 @@ auth0_op_bind( Operation *op, SlapReply *rs )
 		goto done;
 	}
 	memset( &bu, 0, sizeof( bu ) );
-	if ( read_user( op, on, &bu ) != 0 ) {
-		rc = reply( op, rs, LDAP_INVALID_CREDENTIALS, NULL );
-		goto done;
-	}
-	if ( bu.bu_blocked ) {
-		Debug( LDAP_DEBUG_STATS, "%s auth0: bind dn=\"%s\": user is "
-			"blocked\n", op->o_log_prefix, op->o_req_dn.bv_val );
-		rc = reply( op, rs, LDAP_INVALID_CREDENTIALS,
-			"user is blocked in Auth0" );
-		goto done;
-	}
-	if ( !takes_passwords( bu.bu_id ) ) {
-		rc = reply( op, rs, LDAP_INAPPROPRIATE_AUTH,
-			"the user's Auth0 connection takes no passwords" );
-		goto done;
-	}
-	rc = bind_user( op, rs, ai, &bf, &bu );
+	read_user( op, on, &bu );
+	rc = bind_user( op, rs, ai, &bf, &bu, ip );
 done:
 	bind_conf_free( &bf );
 	return rc;

@@ -10,12 +10,8 @@
 
 #include <ac/string.h>
 #include <ac/ctype.h>
-#include <errno.h>
 
 #include <stddef.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "back-auth0.h"
 #include "slap-config.h"
@@ -56,7 +52,17 @@ enum {
 	/* the change feed (#15) */
 	AUTH0_CF_CHANGEFEED,
 	AUTH0_CF_FULLREFRESH,
-	AUTH0_CF_FULLNOW
+	AUTH0_CF_FULLNOW,
+	/* binds, second wave (issue 17) */
+	AUTH0_CF_BINDTRUSTED,
+	AUTH0_CF_BINDMFATTL,
+	AUTH0_CF_BINDTIMEOUT,
+	AUTH0_CF_BINDPUSHTIMEOUT,
+	AUTH0_CF_EXPORTLOWSPEED,
+	/* operations (issue 18) */
+	AUTH0_CF_BASE = 180,
+	AUTH0_CF_PROXY,
+	AUTH0_CF_PROXYCRED
 };
 
 static ConfigDriver auth0_cf_gen;
@@ -253,6 +259,60 @@ static ConfigTable auth0_cfg[] = {
 	  "DESC 'Writing TRUE starts a full refresh now (cn=config only)' "
 	  "EQUALITY booleanMatch SYNTAX OMsBoolean SINGLE-VALUE )",
 	  NULL, NULL },
+	/* binds, second wave (issue 17): OIDs 60-69 */
+	{ "auth0-bind-trusted-ip", "addr/prefix", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTRUSTED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "60 NAME 'olcAuth0BindTrustedIp' "
+	  "DESC 'Client networks exempt from the per-address bind throttle' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString )",
+	  NULL, NULL },
+	{ "auth0-bind-cache-mfa-ttl", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDMFATTL, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "61 NAME 'olcAuth0BindCacheMfaTtl' "
+	  "DESC 'Seconds a password with a one-time code or push is answered "
+	  "locally (at most auth0-bind-cache-ttl; 0: never)' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDTIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "62 NAME 'olcAuth0BindTimeout' "
+	  "DESC 'Seconds one HTTP request to Auth0 for a bind may take' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-bind-push-timeout", "seconds", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_BINDPUSHTIMEOUT, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "63 NAME 'olcAuth0BindPushTimeout' "
+	  "DESC 'Seconds a password,push bind waits for the approval' "
+	  "EQUALITY integerMatch SYNTAX OMsInteger SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-export-low-speed", "bytes-per-second> <seconds", 3, 3, 0,
+	  ARG_MAGIC|AUTH0_CF_EXPORTLOWSPEED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "64 NAME 'olcAuth0ExportLowSpeed' "
+	  "DESC 'An export download slower than this many bytes a second "
+	  "for this many seconds is cut and started again' "
+	  "EQUALITY caseIgnoreMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	/* operations (issue 18): OIDs 180- keep clear of the others' */
+	{ "auth0-base", "dn", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_BASE, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "180 NAME 'olcAuth0Base' "
+	  "DESC 'Entry the imported containers sit below (default: the "
+	  "suffix)' "
+	  "EQUALITY distinguishedNameMatch SYNTAX OMsDN SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-proxy", "url", 2, 2, 0,
+	  ARG_MAGIC|AUTH0_CF_PROXY, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "181 NAME 'olcAuth0Proxy' "
+	  "DESC 'HTTP(S) proxy for every Auth0 call (default: none, the "
+	  "environment is ignored)' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
+	{ "auth0-proxy-credentials-file", "file", 2, 2, 0,
+	  ARG_MAGIC|ARG_QUOTE|AUTH0_CF_PROXYCRED, auth0_cf_gen,
+	  "( " AUTH0_CFG_AT "182 NAME 'olcAuth0ProxyCredentialsFile' "
+	  "DESC 'File holding user:password for the proxy' "
+	  "EQUALITY caseExactMatch SYNTAX OMsDirectoryString SINGLE-VALUE )",
+	  NULL, NULL },
 	{ NULL, NULL, 0, 0, 0, ARG_IGNORED }
 };
 
@@ -272,13 +332,18 @@ static ConfigOCs auth0_ocs[] = {
 	  "olcAuth0BindThrottle $ olcAuth0BindConnections $ olcAuth0Sync $ "
 	  "olcAuth0ExportTimeout $ "
 	  "olcAuth0ChangeFeed $ olcAuth0FullRefreshInterval $ "
-	  "olcAuth0FullRefreshNow ) )",
+	  "olcAuth0FullRefreshNow $ "
+	  "olcAuth0BindTrustedIp $ olcAuth0BindCacheMfaTtl $ "
+	  "olcAuth0BindTimeout $ olcAuth0BindPushTimeout $ "
+	  "olcAuth0ExportLowSpeed $ "
+	  "olcAuth0Base $ olcAuth0Proxy $ olcAuth0ProxyCredentialsFile ) )",
 	  Cft_Overlay, auth0_cfg },
 	{ NULL, 0, NULL }
 };
 
 /* The values themselves are checked by cfgparse.c (slapd-free, fuzzed). */
 static int cf_error( ConfigArgs *c, const char *fmt, const char *arg );
+static void trusted_delete( struct auth0_info *ai, int valx );
 
 static int
 check_any( ConfigArgs *c, const char *v )
@@ -304,6 +369,20 @@ check_https( ConfigArgs *c, const char *v )
 	if ( auth0_cfg_https_url( v ) )
 		return cf_error( c, "%s: \"%s\" is not an https:// URL "
 			"(https://host[:port]/path, no user, query or fragment)", v );
+	return 0;
+}
+
+static int
+check_proxy( ConfigArgs *c, const char *v )
+{
+	/* never echo a URL that may hold a password */
+	if ( strchr( v, '@' ) )
+		return cf_error( c, "%s: the proxy URL must not hold credentials%s "
+			"(put user:password in auth0-proxy-credentials-file)", "" );
+	if ( auth0_cfg_proxy_url( v ) )
+		return cf_error( c, "%s: \"%s\" is not an http:// or https:// "
+			"proxy URL (scheme://host[:port], no user, path or query; "
+			"credentials go in auth0-proxy-credentials-file)", v );
 	return 0;
 }
 
@@ -350,6 +429,9 @@ static const struct strdir {
 		check_token },
 	{ AUTH0_CF_BINDSECRET, offsetof( struct auth0_info,
 		ai_bind_secret_file ), check_file },
+	{ AUTH0_CF_PROXY, offsetof( struct auth0_info, ai_proxy ), check_proxy },
+	{ AUTH0_CF_PROXYCRED, offsetof( struct auth0_info, ai_proxy_cred_file ),
+		check_file },
 	{ 0, 0, NULL }
 };
 
@@ -371,6 +453,12 @@ static const struct numdir {
 		ai_export_timeout ), 1, 86400, AUTH0_DEFAULT_EXPORT_TIMEOUT },
 	{ AUTH0_CF_FULLREFRESH, offsetof( struct auth0_info,
 		ai_full_interval ), 60, 31536000L, AUTH0_DEFAULT_FULL_REFRESH },
+	{ AUTH0_CF_BINDMFATTL, offsetof( struct auth0_info, ai_bind_mfa_ttl ),
+		0, 86400, AUTH0_DEFAULT_BIND_MFA_TTL },
+	{ AUTH0_CF_BINDTIMEOUT, offsetof( struct auth0_info, ai_bind_timeout ),
+		1, 600, AUTH0_DEFAULT_BIND_TIMEOUT },
+	{ AUTH0_CF_BINDPUSHTIMEOUT, offsetof( struct auth0_info,
+		ai_bind_push_timeout ), 1, 600, AUTH0_DEFAULT_BIND_PUSH_TIMEOUT },
 	{ 0, 0, 0, 0, 0 }
 };
 
@@ -402,6 +490,8 @@ auth0_config_defaults( struct auth0_info *ai )
 	ai->ai_bind_max_dn = AUTH0_DEFAULT_BIND_MAX_DN;
 	ai->ai_bind_max_ip = AUTH0_DEFAULT_BIND_MAX_IP;
 	ai->ai_bind_window = AUTH0_DEFAULT_BIND_WINDOW;
+	ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+	ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 }
 
 static char **
@@ -462,11 +552,18 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	if ( num ) {
+		if ( c->type == AUTH0_CF_BINDPOOL && *num == 0 )
+			return 1;	/* unset: derived from slapd's threads */
 		snprintf( buf, sizeof( buf ), "%ld", *num );
 		emit_str( c, buf );
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		if ( BER_BVISNULL( &ai->ai_base ) )
+			return 1;
+		emit_str( c, ai->ai_base.bv_val );
+		break;
 	case AUTH0_CF_SYNC:
 		c->value_int = ai->ai_sync;
 		break;
@@ -491,6 +588,17 @@ auth0_cf_emit( ConfigArgs *c, struct auth0_info *ai )
 	case AUTH0_CF_RATE:
 		auth0_cfg_rate_str( ai->ai_rate, buf, sizeof( buf ) );
 		emit_str( c, buf );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		snprintf( buf, sizeof( buf ), "%ld %ld", ai->ai_export_low_speed,
+			ai->ai_export_low_time );
+		emit_str( c, buf );
+		break;
+	case AUTH0_CF_BINDTRUSTED:
+		if ( ai->ai_bind_ntrusted == 0 )
+			return 1;
+		for ( i = 0; i < ai->ai_bind_ntrusted; i++ )
+			emit_str( c, ai->ai_bind_trusted_str[i] );
 		break;
 	case AUTH0_CF_CONNECTION:
 		if ( ai->ai_nconnections == 0 )
@@ -626,6 +734,8 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 			auth0_secret_free( &ai->ai_secret );
 		else if ( c->type == AUTH0_CF_BINDSECRET )
 			auth0_secret_free( &ai->ai_bind_secret );
+		else if ( c->type == AUTH0_CF_PROXYCRED )
+			auth0_secret_free( &ai->ai_proxy_cred );
 		return 0;
 	}
 	if ( num ) {
@@ -633,6 +743,9 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		auth0_base_set( ai, NULL, NULL, NULL, 0 );
+		break;
 	case AUTH0_CF_RATE:
 		ai->ai_rate = AUTH0_DEFAULT_RATE;
 		break;
@@ -655,6 +768,13 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 		break;
 	case AUTH0_CF_CONNECTION:
 		connections_delete( ai, c->valx );
+		break;
+	case AUTH0_CF_BINDTRUSTED:
+		trusted_delete( ai, c->valx );
+		break;
+	case AUTH0_CF_EXPORTLOWSPEED:
+		ai->ai_export_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+		ai->ai_export_low_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 		break;
 	case AUTH0_CF_REFRESH:
 		ai->ai_refresh_set = 0;
@@ -684,6 +804,51 @@ auth0_cf_delete( ConfigArgs *c, struct auth0_info *ai )
 	default:
 		return 1;
 	}
+	return 0;
+}
+
+/* auth0-bind-trusted-ip: valx < 0 deletes them all. */
+static void
+trusted_delete( struct auth0_info *ai, int valx )
+{
+	int i, from = valx, to = valx + 1;
+
+	if ( valx < 0 || valx >= ai->ai_bind_ntrusted ) {
+		from = 0;
+		to = ai->ai_bind_ntrusted;
+	}
+	for ( i = from; i < to; i++ )
+		ch_free( ai->ai_bind_trusted_str[i] );
+	memmove( &ai->ai_bind_trusted_str[from], &ai->ai_bind_trusted_str[to],
+		( ai->ai_bind_ntrusted - to ) * sizeof( char * ) );
+	memmove( &ai->ai_bind_trusted[from], &ai->ai_bind_trusted[to],
+		( ai->ai_bind_ntrusted - to ) * sizeof( *ai->ai_bind_trusted ) );
+	ai->ai_bind_ntrusted -= to - from;
+	if ( ai->ai_bind_ntrusted == 0 ) {
+		ch_free( ai->ai_bind_trusted_str );
+		ch_free( ai->ai_bind_trusted );
+		ai->ai_bind_trusted_str = NULL;
+		ai->ai_bind_trusted = NULL;
+	}
+}
+
+static int
+set_trusted( ConfigArgs *c, struct auth0_info *ai, const char *arg )
+{
+	struct auth0_cidr net;
+	int n = ai->ai_bind_ntrusted;
+
+	if ( auth0_cfg_cidr( arg, &net ) )
+		return cf_error( c, "%s: \"%s\" is not an IPv4 or IPv6 address "
+			"or network (addr/prefix, no host bits past the prefix)",
+			arg );
+	ai->ai_bind_trusted = ch_realloc( ai->ai_bind_trusted,
+		( n + 1 ) * sizeof( *ai->ai_bind_trusted ) );
+	ai->ai_bind_trusted_str = ch_realloc( ai->ai_bind_trusted_str,
+		( n + 1 ) * sizeof( char * ) );
+	ai->ai_bind_trusted[n] = net;
+	ai->ai_bind_trusted_str[n] = ch_strdup( arg );
+	ai->ai_bind_ntrusted = n + 1;
 	return 0;
 }
 
@@ -795,6 +960,26 @@ set_max_delete( ConfigArgs *c, struct auth0_info *ai, const char *arg )
 	return 0;
 }
 
+/* auth0-base: a DN at or below the suffix (checked again at db_open,
+ * when slapd.conf names the suffix later). */
+static int
+set_base( ConfigArgs *c, struct auth0_info *ai, const char *arg )
+{
+	struct berval *suffix = NULL;
+	char err[128];
+
+	if ( c->be && c->be->be_nsuffix &&
+			!BER_BVISNULL( &c->be->be_nsuffix[0] ) )
+		suffix = &c->be->be_nsuffix[0];
+	if ( auth0_base_set( ai, arg, suffix, err, sizeof( err ) ) != 0 ) {
+		snprintf( c->cr_msg, sizeof( c->cr_msg ), "%s: %s", c->argv[0],
+			err );
+		Debug( LDAP_DEBUG_ANY, "%s: %s\n", c->log, c->cr_msg );
+		return 1;
+	}
+	return 0;
+}
+
 static int
 auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 {
@@ -819,6 +1004,9 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		} else if ( c->type == AUTH0_CF_BINDSECRET && secret ) {
 			auth0_secret_free( &ai->ai_bind_secret );
 			ai->ai_bind_secret = secret;
+		} else if ( c->type == AUTH0_CF_PROXYCRED && secret ) {
+			auth0_secret_free( &ai->ai_proxy_cred );
+			ai->ai_proxy_cred = secret;
 		}
 		return 0;
 	}
@@ -834,6 +1022,8 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return 0;
 	}
 	switch ( c->type ) {
+	case AUTH0_CF_BASE:
+		return set_base( c, ai, arg );
 	case AUTH0_CF_SYNC:
 		ai->ai_sync = c->value_int;
 		return 0;
@@ -896,6 +1086,18 @@ auth0_cf_set( ConfigArgs *c, struct auth0_info *ai, char *secret )
 		return 0;
 	case AUTH0_CF_CONNECTION:
 		return set_connection( c, ai, arg );
+	case AUTH0_CF_BINDTRUSTED:
+		return set_trusted( c, ai, arg );
+	case AUTH0_CF_EXPORTLOWSPEED: {
+		long t;
+		if ( auth0_cfg_number( c->argv[1], 1, 1000000000L, &v ) ||
+				auth0_cfg_number( c->argv[2], 1, 3600, &t ) )
+			return cf_error( c, "%s: \"%s ...\" is not <bytes per "
+				"second 1-1000000000> <seconds 1-3600>", arg );
+		ai->ai_export_low_speed = v;
+		ai->ai_export_low_time = t;
+		return 0;
+	}
 	case AUTH0_CF_REFRESH:
 		if ( auth0_cfg_number( arg, 0, 31536000L, &v ) )
 			return cf_error( c, "%s: \"%s\" is not a number of seconds "
@@ -938,7 +1140,13 @@ apply_bits( int type )
 	case AUTH0_CF_CAFILE:
 	case AUTH0_CF_TIMEOUT:
 	case AUTH0_CF_BINDPOOL:
+	case AUTH0_CF_BINDTIMEOUT:
 		return AUTH0_APPLY_BIND;
+	case AUTH0_CF_BASE:
+		return AUTH0_APPLY_BASE;
+	case AUTH0_CF_PROXY:
+	case AUTH0_CF_PROXYCRED:
+		return AUTH0_APPLY_BIND;	/* and the next refresh's session */
 	}
 	return 0;	/* read afresh by each refresh or each bind */
 }
@@ -973,6 +1181,9 @@ auth0_cf_apply( ConfigArgs *c )
 	}
 	if ( ai->ai_open && ( todo & AUTH0_APPLY_BIND ) )
 		auth0_bind_apply( ai );
+	/* a new base: the next refresh moves the tree there (tree.c) */
+	if ( ai->ai_open && ai->ai_sync && ( todo & AUTH0_APPLY_BASE ) )
+		auth0_refresh_now( ai );
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	return 0;
 }
@@ -988,7 +1199,8 @@ read_new_secret( ConfigArgs *c, struct auth0_info *ai, char **secret )
 {
 	*secret = NULL;
 	if ( !ai->ai_open || ( c->type != AUTH0_CF_SECRETFILE &&
-			c->type != AUTH0_CF_BINDSECRET ) )
+			c->type != AUTH0_CF_BINDSECRET &&
+			c->type != AUTH0_CF_PROXYCRED ) )
 		return 0;
 	if ( check_file( c, c->argv[1] ) )
 		return 1;
@@ -1061,7 +1273,9 @@ auth0_config_free( struct auth0_info *ai )
 		*field = NULL;
 	}
 	connections_clear( ai );
+	trusted_delete( ai, -1 );
 	rules_delete( ai, -1 );
+	auth0_base_set( ai, NULL, NULL, NULL, 0 );
 	ber_memvfree( (void **)ai->ai_retired );
 	ai->ai_retired = NULL;
 }
@@ -1071,69 +1285,4 @@ auth0_config_init( slap_overinst *on )
 {
 	on->on_bi.bi_cf_ocs = auth0_ocs;
 	return config_register_schema( auth0_cfg, auth0_ocs );
-}
-
-/*
- * Reads a secret from path into *out (ch_malloc'd; the caller wipes it).
- * The file must be a regular file of at most 4 KiB; trailing white space
- * is dropped.  A file its group or others may read gets a warning.
- * Never logs the secret itself.
- */
-int
-auth0_secret_read( const char *path, const char *directive, char **out,
-	char *errbuf, size_t errlen )
-{
-	char buf[4097];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
-
-	*out = NULL;
-	fd = open( path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW );
-	if ( fd < 0 ) {
-		snprintf( errbuf, errlen, "%s: cannot open \"%s\": %s", directive,
-			path, strerror( errno ) );
-		return -1;
-	}
-	if ( fstat( fd, &st ) != 0 || !S_ISREG( st.st_mode ) ) {
-		snprintf( errbuf, errlen, "%s: \"%s\" is not a regular file",
-			directive, path );
-		goto done;
-	}
-	if ( st.st_mode & S_IROTH )
-		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
-			"every user of this machine; chmod 600 it\n", directive, path );
-	else if ( st.st_mode & S_IRGRP )
-		Debug( LDAP_DEBUG_ANY, "auth0: warning: %s \"%s\" is readable by "
-			"the members of group %lu; chmod 600 it\n", directive, path,
-			(unsigned long)st.st_gid );
-	n = read( fd, buf, sizeof( buf ) );
-	if ( n < 0 || n > 4096 ) {
-		snprintf( errbuf, errlen, "%s: \"%s\": %s", directive, path,
-			n < 0 ? strerror( errno ) : "larger than 4 KiB" );
-		goto done;
-	}
-	while ( n > 0 && isspace( (unsigned char)buf[n - 1] ) )
-		n--;
-	buf[n] = '\0';
-	if ( n == 0 ) {
-		snprintf( errbuf, errlen, "%s: \"%s\" is empty", directive, path );
-		goto done;
-	}
-	*out = ch_strdup( buf );
-	rc = 0;
-done:
-	explicit_bzero( buf, sizeof( buf ) );
-	close( fd );
-	return rc;
-}
-
-void
-auth0_secret_free( char **secret )
-{
-	if ( *secret ) {
-		explicit_bzero( *secret, strlen( *secret ) );
-		ch_free( *secret );
-		*secret = NULL;
-	}
 }

@@ -118,8 +118,8 @@ index_entry( struct index_ctx *ic, Entry *e )
 		return;		/* not an entry of ours */
 	key.sd_id = a->a_vals[0].bv_val;
 	if ( tfind( &key, &ix->ix_root, cmp_stored ) ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" repeats the %s of another "
-			"entry; ignored\n", e->e_name.bv_val,
+		auth0_problem( ic->ic_rn->rn_ai, "\"%s\" repeats the %s of "
+			"another entry; ignored", e->e_name.bv_val,
 			ic->ic_key->ad_cname.bv_val );
 		return;
 	}
@@ -162,7 +162,8 @@ index_cb( Operation *op, SlapReply *rs )
 static void
 ou_dn( struct auth0_run *rn, enum auth0_ou ou, char *buf, size_t len )
 {
-	snprintf( buf, len, "ou=%s,%s", ous[ou].os_ou, rn->rn_mc.mc_suffix );
+	snprintf( buf, len, "ou=%s,%s", ous[ou].os_ou,
+		AUTH0_MC_BASE( &rn->rn_mc ) );
 }
 
 /* Reads the stored entries of one container into rn_index[ou]. */
@@ -446,8 +447,8 @@ map_object( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 	long number = number_for( rn, ou, idx, sd );
 
 	if ( number < 0 ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: the %s range is exhausted; "
-			"%s not imported\n", ou == AUTH0_OU_USERS ?
+		auth0_problem( rn->rn_ai, "the %s range is exhausted; "
+			"%s not imported", ou == AUTH0_OU_USERS ?
 			"auth0-uid-range" : "auth0-gid-range",
 			object_id( rn, ou, idx ) );
 		rn->rn_st[ou].st_errors++;
@@ -570,8 +571,8 @@ modify_objects( struct auth0_run *rn, struct auth0_writer *ap,
 		int rc;
 
 		if ( pi->pi_rename && pi->pi_status != LDAP_SUCCESS ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" not updated: its "
-				"rename failed\n", pi->pi_sd->sd_ndn.bv_val );
+			auth0_problem( rn->rn_ai, "\"%s\" not updated: its "
+				"rename failed", pi->pi_sd->sd_ndn.bv_val );
 			continue;
 		}
 		if ( map_object( rn, ou, pi->pi_idx, pi->pi_sd, &pe ) != 0 )
@@ -803,8 +804,8 @@ deletable( struct auth0_run *rn, int del[AUTH0_OU_N] )
 		del[ou] = !( failed & ous[ou].os_needs ) &&
 			( !rn->rn_partial || ou == AUTH0_OU_USERS );
 	if ( !rn->rn_model.sn_complete ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: %lu malformed user records: no "
-			"user is deleted by this refresh\n",
+		auth0_problem( rn->rn_ai, "%lu malformed user records: no "
+			"user is deleted by this refresh",
 			(unsigned long)rn->rn_model.sn_bad );
 		del[AUTH0_OU_USERS] = 0;
 	}

@@ -36,7 +36,8 @@ stored_any( struct auth0_run *rn, const char *ou, const char *filter )
 	struct berval dn, ndn = BER_BVNULL;
 	int found = 0;
 
-	snprintf( dnbuf, sizeof( dnbuf ), "ou=%s,%s", ou, rn->rn_mc.mc_suffix );
+	snprintf( dnbuf, sizeof( dnbuf ), "ou=%s,%s", ou,
+		AUTH0_MC_BASE( &rn->rn_mc ) );
 	ber_str2bv( dnbuf, 0, 0, &dn );
 	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, op->o_tmpmemctx ) )
 		return 1;	/* cannot tell: hold */

@@ -115,14 +115,14 @@ check_uids( struct auth0_run *rn )
 			continue;
 		if ( (unsigned long)v < rn->rn_uid_lo ||
 				(unsigned long)v > rn->rn_uid_hi ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: user %s: uidNumber %ld from "
+			auth0_problem( rn->rn_ai, "user %s: uidNumber %ld from "
 				"auth0-map-attribute is outside auth0-uid-range "
-				"%lu-%lu; not used\n", u->us_id, v, rn->rn_uid_lo,
+				"%lu-%lu; not used", u->us_id, v, rn->rn_uid_lo,
 				rn->rn_uid_hi );
 		} else if ( ( other = held_by( &st, v, u->us_id ) ) ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: user %s: uidNumber %ld from "
+			auth0_problem( rn->rn_ai, "user %s: uidNumber %ld from "
 				"auth0-map-attribute is held by user %s; not used "
-				"(uidNumbers are unique)\n", u->us_id, v, other );
+				"(uidNumbers are unique)", u->us_id, v, other );
 		} else {
 			cl.cc_v[cl.cc_n].ni_n = v;
 			cl.cc_v[cl.cc_n++].ni_id = u->us_id;
@@ -133,10 +133,10 @@ check_uids( struct auth0_run *rn )
 	rn->rn_claimed = ch_calloc( cl.cc_n + 1, sizeof( unsigned long ) );
 	for ( i = 0; i < cl.cc_n; i++ ) {
 		if ( i > 0 && cl.cc_v[i].ni_n == cl.cc_v[i - 1].ni_n ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: user %s: uidNumber %lu from "
+			auth0_problem( rn->rn_ai, "user %s: uidNumber %lu from "
 				"auth0-map-attribute is also given to user %s, "
 				"which keeps it; not used (uidNumbers are "
-				"unique)\n", cl.cc_v[i].ni_id, cl.cc_v[i].ni_n,
+				"unique)", cl.cc_v[i].ni_id, cl.cc_v[i].ni_n,
 				cl.cc_v[i - 1].ni_id );
 			continue;
 		}
@@ -183,10 +183,10 @@ check_gids( struct auth0_run *rn )
 			u->us_gidnumber = v;
 			continue;
 		}
-		Debug( LDAP_DEBUG_ANY, "auth0: user %s: gidNumber %ld from "
+		auth0_problem( rn->rn_ai, "user %s: gidNumber %ld from "
 			"auth0-map-attribute is neither the base of "
 			"auth0-gid-range (%lu) nor the gidNumber of a group or "
-			"role of the module; %lu used\n", u->us_id, v,
+			"role of the module; %lu used", u->us_id, v,
 			rn->rn_gid_lo, rn->rn_gid_lo );
 	}
 	ch_free( ok.cc_v );

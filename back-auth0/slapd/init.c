@@ -2,8 +2,9 @@
 /*
  * Registers the overlay "auth0" (DESIGN.md section 1): it sits on a back-mdb
  * database and writes the imported tenant through internal operations.
- * init_module() refuses to load into a slapd other than the one whose
- * headers the module was built against, since slapd checks no module ABI.
+ * init_module() refuses to load into a slapd whose structures may differ
+ * from the headers the module was built against (version.c), since slapd
+ * checks no module ABI.
  */
 #include "portable.h"
 
@@ -15,43 +16,6 @@
 #include "bindcache.h"
 
 static slap_overinst auth0;
-
-/* The version token of the running slapd, from its Versionstr. */
-static int
-running_version( char *buf, size_t len )
-{
-	const char *p = strstr( Versionstr, "slapd " );
-	size_t n;
-
-	if ( p == NULL )
-		return -1;
-	p += STRLENOF( "slapd " );
-	n = strcspn( p, " \t\n$" );
-	if ( n == 0 || n >= len )
-		return -1;
-	memcpy( buf, p, n );
-	buf[n] = '\0';
-	return 0;
-}
-
-static int
-auth0_version_check( void )
-{
-	char running[64];
-
-	if ( running_version( running, sizeof( running ) ) != 0 ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot tell the version of the "
-			"running slapd; refusing to load\n" );
-		return -1;
-	}
-	if ( strcmp( running, AUTH0_SLAPD_VERSION ) != 0 ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: module built for slapd %s but "
-			"this is slapd %s; rebuild back-auth0 against this slapd's "
-			"source. Refusing to load.\n", AUTH0_SLAPD_VERSION, running );
-		return -1;
-	}
-	return 0;
-}
 
 int
 auth0_db_init( BackendDB *be, ConfigReply *cr )
@@ -105,7 +69,7 @@ open_error( ConfigReply *cr, const char *msg )
 
 /* The Management API wants the canonical domain, not a custom one. */
 static void
-warn_custom_domain( const char *domain )
+warn_custom_domain( const char *db, const char *domain )
 {
 	const char *suffix = ".auth0.com";
 	size_t n = strcspn( domain, ":" ), m = strlen( suffix );
@@ -114,15 +78,15 @@ warn_custom_domain( const char *domain )
 			strncmp( domain, "127.", 4 ) == 0 || domain[0] == '[' ||
 			strncasecmp( domain, "localhost", 9 ) == 0 )
 		return;
-	Debug( LDAP_DEBUG_ANY, "auth0: warning: auth0-domain \"%s\" is not a "
-		"canonical *.auth0.com domain; the Management API answers only "
-		"on the tenant's canonical domain\n", domain );
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: auth0-domain \"%s\" is not "
+		"a canonical *.auth0.com domain; the Management API answers only "
+		"on the tenant's canonical domain\n", db, domain );
 }
 
 /* Reads *path into *secret; a failure is fatal only when it is needed. */
 static int
-open_secret( const char *path, const char *directive, char **secret,
-	int needed, ConfigReply *cr )
+open_secret( struct auth0_info *ai, const char *path, const char *directive,
+	char **secret, int needed, ConfigReply *cr )
 {
 	char err[SLAP_TEXT_BUFLEN];
 
@@ -135,7 +99,8 @@ open_secret( const char *path, const char *directive, char **secret,
 	if ( needed )
 		return open_error( cr, err );
 	/* may be needed later, after a cn=config change: say so now */
-	Debug( LDAP_DEBUG_ANY, "auth0: warning: %s\n", err );
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: warning: %s\n",
+		ai->ai_nsuffix.bv_val, err );
 	return 0;
 }
 
@@ -145,7 +110,7 @@ auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
 {
 	int on = auth0_bind_wanted( ai );
 
-	if ( open_secret( ai->ai_bind_secret_file,
+	if ( open_secret( ai, ai->ai_bind_secret_file,
 			"auth0-bind-client-secret-file", &ai->ai_bind_secret, on,
 			cr ) )
 		return 1;
@@ -161,7 +126,7 @@ auth0_open_bind( struct auth0_info *ai, ConfigReply *cr )
 		return open_error( cr, "auth0-bind password-realm needs "
 			"auth0-bind-client-secret-file (or auth0-client-secret-file)" );
 	if ( !ai->ai_bind_secret_file && ai->ai_secret == NULL )
-		return open_secret( ai->ai_secret_file,
+		return open_secret( ai, ai->ai_secret_file,
 			"auth0-client-secret-file", &ai->ai_secret, 1, cr );
 	return 0;
 }
@@ -177,7 +142,7 @@ auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 	int api = ai->ai_sync && !ai->ai_snapshot_dir && ai->ai_domain;
 
 	if ( ai->ai_domain )
-		warn_custom_domain( ai->ai_domain );
+		warn_custom_domain( ai->ai_nsuffix.bv_val, ai->ai_domain );
 	if ( ai->ai_sync && ai->ai_snapshot_dir == NULL && ai->ai_domain == NULL )
 		return open_error( cr, "no source configured (set "
 			"auth0-snapshot-dir or auth0-domain)" );
@@ -186,7 +151,7 @@ auth0_open_source( struct auth0_info *ai, ConfigReply *cr )
 	if ( api && ai->ai_secret_file == NULL )
 		return open_error( cr, "auth0-domain needs "
 			"auth0-client-secret-file" );
-	if ( open_secret( ai->ai_secret_file, "auth0-client-secret-file",
+	if ( open_secret( ai, ai->ai_secret_file, "auth0-client-secret-file",
 			&ai->ai_secret, api, cr ) )
 		return 1;
 	/* a replica (sync off): data comes by syncrepl, binds may be ours */
@@ -203,15 +168,20 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 		return 0;
 	if ( BER_BVISEMPTY( &be->be_nsuffix[0] ) )
 		return open_error( cr, "needs a database with a non-empty suffix" );
-	if ( BER_BVISEMPTY( &be->be_rootndn ) )
-		return open_error( cr, "needs the database's rootdn to write the "
-			"imported entries" );
-	if ( auth0_open_source( ai, cr ) != 0 )
-		return 1;
 	/* be is the overlay's copy here: keep the suffix, not the pointer */
 	ch_free( ai->ai_nsuffix.bv_val );
 	ber_dupbv( &ai->ai_nsuffix, &be->be_nsuffix[0] );
+	if ( auth0_open_source( ai, cr ) != 0 )
+		return 1;
+	if ( open_secret( ai, ai->ai_proxy_cred_file,
+			"auth0-proxy-credentials-file", &ai->ai_proxy_cred, 1, cr ) )
+		return 1;
+	if ( !BER_BVISNULL( &ai->ai_nbase ) &&
+			!dnIsSuffix( &ai->ai_nbase, &ai->ai_nsuffix ) )
+		return open_error( cr, "auth0-base is not the database suffix "
+			"or below it" );
 	auth0_monitor_open( ai, be );
+	auth0_problems_open( ai );
 	if ( ai->ai_bindcache == NULL )
 		ai->ai_bindcache = auth0_bindcache_new();
 	if ( ai->ai_bindcache == NULL )
@@ -225,6 +195,14 @@ auth0_db_open( BackendDB *be, ConfigReply *cr )
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
 	if ( !ai->ai_sync )
 		return 0;
+	/* imported entries are written as the rootdn: without one the
+	 * database still starts and serves what is stored (DESIGN 8.5) */
+	if ( BER_BVISEMPTY( &be->be_rootndn ) ) {
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: the database has no rootdn, "
+			"so nothing is imported (add a rootdn and restart); serving "
+			"what is stored\n", ai->ai_nsuffix.bv_val );
+		return 0;
+	}
 	return auth0_refresh_start( ai );
 }
 
@@ -260,6 +238,8 @@ auth0_db_destroy( BackendDB *be, ConfigReply *cr )
 	auth0_config_free( ai );
 	auth0_secret_free( &ai->ai_secret );
 	auth0_secret_free( &ai->ai_bind_secret );
+	auth0_secret_free( &ai->ai_proxy_cred );
+	auth0_problems_free( ai );
 	ch_free( ai->ai_nsuffix.bv_val );
 	ldap_pvt_thread_mutex_destroy( &ai->ai_mutex );
 	ch_free( ai );

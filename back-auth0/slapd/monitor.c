@@ -12,6 +12,8 @@
 #include <ac/string.h>
 
 #include "back-auth0.h"
+#include "bindcall.h"
+#include "bindcache.h"
 #include "back-monitor/back-monitor.h"
 
 #define AUTH0_MON	"2.25.275749359712394017892977585135807580588.1.3."
@@ -116,6 +118,36 @@ MON_ULONG( v_bind_thr, __atomic_load_n( &ai->ai_bind_throttled,
 	__ATOMIC_RELAXED ) )
 MON_ULONG( v_bind_stale, __atomic_load_n( &ai->ai_bind_stale_hits,
 	__ATOMIC_RELAXED ) )
+/* binds, second wave (issue 17) */
+MON_ULONG( v_bind_rejected, __atomic_load_n( &ai->ai_bind_rejected,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_push, __atomic_load_n( &ai->ai_bind_push_waits,
+	__ATOMIC_RELAXED ) )
+MON_ULONG( v_bind_failkeys, ai->ai_bindcache ?
+	auth0_bindcache_failures( ai->ai_bindcache ) : 0 )
+
+/* Upstream bind latency over the last AUTH0_LAT_WINDOW calls, in ms. */
+static void
+v_bind_lat( struct auth0_info *ai, char *buf, size_t len, int p99 )
+{
+	double p50 = 0, p = 0;
+
+	if ( ai->ai_bindcache )
+		auth0_bindcache_latency( ai->ai_bindcache, &p50, &p );
+	snprintf( buf, len, "%lu", (unsigned long)( ( p99 ? p : p50 ) + 0.5 ) );
+}
+
+static void
+v_bind_p50( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_bind_lat( ai, buf, len, 0 );
+}
+
+static void
+v_bind_p99( struct auth0_info *ai, char *buf, size_t len )
+{
+	v_bind_lat( ai, buf, len, 1 );
+}
 
 /* the change feed (#15) */
 static void
@@ -267,6 +299,18 @@ static struct monattr {
 		"tenant log" ), v_logs_err },
 	{ INT_AT( "54", "auth0MonFeedModelBytes", "Memory the change feed "
 		"keeps for the users between refreshes" ), v_model_bytes },
+	/* binds, second wave (issue 17): 60-69 */
+	{ INT_AT( "60", "auth0MonBindRejected", "Binds refused with busy "
+		"because every bind connection was in use" ), v_bind_rejected },
+	{ INT_AT( "61", "auth0MonBindPushWaits", "Binds that waited for a "
+		"Guardian push approval" ), v_bind_push },
+	{ INT_AT( "62", "auth0MonBindLatencyMedianMs", "Median milliseconds "
+		"of the last 1024 upstream bind verifications" ), v_bind_p50 },
+	{ INT_AT( "63", "auth0MonBindLatencyP99Ms", "99th percentile "
+		"milliseconds of the last 1024 upstream bind verifications" ),
+		v_bind_p99 },
+	{ INT_AT( "64", "auth0MonBindFailureKeys", "DNs and addresses in the "
+		"bind failure table" ), v_bind_failkeys },
 	{ NULL }
 };
 
@@ -333,43 +377,67 @@ monitor_free( Entry *e, void **priv )
 }
 
 /*
- * The DN back-monitor gives the overlay's entry: "cn=Overlay <o>,cn=Database
- * <i>,cn=Databases,cn=Monitor", i the database's place in slapd's list, o
- * the overlay's on the database.  slapd 2.5 creates an entry for every
- * overlay but links only a database's last one below it, and when
- * cn=Monitor opens after the database its queue names no other; the entry
- * is found by its DN.  Empty when the database is not in the list.
+ * Where the status goes, named as back-monitor names its entries: the
+ * overlay's entry "cn=Overlay <o>,cn=Database <d>,cn=Databases,cn=Monitor"
+ * (o counts the database's overlays, d the databases) when this overlay
+ * is the database's last one, else an entry of its own, "cn=Auth0" below
+ * the database's: back-monitor 2.5.13 links only the last overlay's entry
+ * below the database entry, so another overlay's cannot be read.  The
+ * names are computed, not asked for (register_overlay), since cn=Monitor
+ * may open after this database ("database monitor" further down).
  */
-static void
-monitor_overlay_dn( struct auth0_info *ai, BackendDB *be,
-	struct berval *out )
+static int
+entry_ndn( struct auth0_info *ai, BackendDB *be, int own, struct berval *dn,
+	struct berval *ndn )
 {
-	slap_overinfo *oi = ai->ai_on->on_info;	/* be is the overlay's copy */
+	BackendDB *real = be->bd_self, *b;
 	slap_overinst *on;
-	BackendDB *b;
 	char buf[SLAP_TEXT_BUFLEN];
-	struct berval dn;
-	int i = 0, o = 0, found = 0;
+	struct berval in;
+	int d = 0, o = 0;
 
-	BER_BVZERO( out );
 	LDAP_STAILQ_FOREACH( b, &backendDB, be_next ) {
-		if ( b == be->bd_self ) {
-			found = 1;
+		if ( b == real )
 			break;
-		}
-		i++;
+		d++;
 	}
-	if ( !found || oi == NULL )
-		return;
-	for ( on = oi->oi_list; on && on != ai->ai_on; on = on->on_next )
+	if ( b == NULL )
+		return -1;
+	for ( on = ai->ai_on->on_info->oi_list; on && on != ai->ai_on;
+			on = on->on_next )
 		o++;
 	if ( on == NULL )
-		return;
-	dn.bv_len = snprintf( buf, sizeof( buf ), "cn=Overlay %d,cn=Database "
-		"%d,cn=Databases,cn=Monitor", o, i );
-	dn.bv_val = buf;
-	if ( dnNormalize( 0, NULL, NULL, &dn, out, NULL ) != LDAP_SUCCESS )
-		BER_BVZERO( out );
+		return -1;
+	if ( own )
+		in.bv_len = snprintf( buf, sizeof( buf ), "cn=Auth0,cn=Database "
+			"%d,cn=Databases,cn=Monitor", d );
+	else
+		in.bv_len = snprintf( buf, sizeof( buf ), "cn=Overlay %d,"
+			"cn=Database %d,cn=Databases,cn=Monitor", o, d );
+	in.bv_val = buf;
+	return dnPrettyNormal( NULL, &in, dn, ndn, NULL ) == LDAP_SUCCESS ?
+		0 : -1;
+}
+
+/* The entry of our own (not the overlay's), with attrs a. */
+static int
+register_own( monitor_extra_t *mbe, struct berval *dn, struct berval *ndn,
+	Attribute *a, monitor_callback_t *cb )
+{
+	Entry *e = entry_alloc();
+	struct berval v;
+	int rc;
+
+	ber_dupbv( &e->e_name, dn );
+	ber_dupbv( &e->e_nname, ndn );
+	e->e_attrs = attrs_dup( a );
+	BER_BVSTR( &v, "monitoredObject" );
+	attr_merge_one( e, slap_schema.si_ad_objectClass, &v, NULL );
+	BER_BVSTR( &v, "Auth0" );
+	attr_merge_normalize_one( e, slap_schema.si_ad_cn, &v, NULL );
+	rc = mbe->register_entry( e, cb, NULL, 0 );
+	entry_free( e );
+	return rc;
 }
 
 /* Adds our attributes to the database's monitor entry (db_open). */
@@ -380,7 +448,7 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	monitor_extra_t *mbe;
 	monitor_callback_t *cb;
 	Attribute *a = NULL, **tail = &a;
-	struct berval bv = BER_BVC( "0" );
+	struct berval bv = BER_BVC( "0" ), dn = BER_BVNULL;
 	int i, rc;
 
 	if ( mi == NULL || mi->bi_extra == NULL )
@@ -401,20 +469,25 @@ auth0_monitor_open( struct auth0_info *ai, BackendDB *be )
 	cb->mc_free = monitor_free;
 	cb->mc_private = ai;
 	/* our own entry (the overlay's): slapd 2.5.13 frees the callbacks of
-	 * an entry that has several of them wrongly at shutdown */
-	rc = mbe->register_overlay( be, ai->ai_on, &ai->ai_monitor_ndn );
-	monitor_overlay_dn( ai, be, &ai->ai_monitor_own );
-	if ( rc == 0 && !BER_BVISNULL( &ai->ai_monitor_own ) )
-		rc = mbe->register_entry_attrs( &ai->ai_monitor_own, a, cb,
-			NULL, -1, NULL );
-	else if ( rc == 0 )
-		rc = mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
-			-1, NULL );
+	 * an entry that has several of them wrongly at shutdown.  Before
+	 * cn=Monitor opens, back-monitor keeps the pointer to the DN. */
+	ch_free( ai->ai_monitor_own.bv_val );
+	BER_BVZERO( &ai->ai_monitor_own );
+	ai->ai_monitor_entry = ai->ai_on->on_next != NULL;
+	rc = entry_ndn( ai, be, ai->ai_monitor_entry, &dn, &ai->ai_monitor_own );
+	if ( rc == 0 ) {
+		ai->ai_monitor_ndn = ai->ai_monitor_own;
+		rc = ai->ai_monitor_entry ?
+			register_own( mbe, &dn, &ai->ai_monitor_own, a, cb ) :
+			mbe->register_entry_attrs( &ai->ai_monitor_ndn, a, cb, NULL,
+				-1, NULL );
+	}
+	ch_free( dn.bv_val );
 	attrs_free( a );
 	if ( rc != 0 ) {
 		ch_free( cb );
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot publish status under "
-			"cn=Monitor\n" );
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: cannot publish status under "
+			"cn=Monitor\n", ai->ai_nsuffix.bv_val );
 		return 0;
 	}
 	ai->ai_monitor_cb = cb;
@@ -429,9 +502,12 @@ auth0_monitor_close( struct auth0_info *ai )
 
 	if ( ai->ai_monitor_cb && mi && mi->bi_extra ) {
 		monitor_extra_t *mbe = mi->bi_extra;
-		mbe->unregister_entry_callback( BER_BVISNULL(
-			&ai->ai_monitor_own ) ? &ai->ai_monitor_ndn :
-			&ai->ai_monitor_own, ai->ai_monitor_cb, &dummy, 0, &dummy );
+		/* back-monitor frees the callback with the entry */
+		if ( ai->ai_monitor_entry )
+			mbe->unregister_entry( &ai->ai_monitor_ndn );
+		else
+			mbe->unregister_entry_callback( &ai->ai_monitor_ndn,
+				ai->ai_monitor_cb, &dummy, 0, &dummy );
 	}
 	ai->ai_monitor_cb = NULL;
 	BER_BVZERO( &ai->ai_monitor_ndn );

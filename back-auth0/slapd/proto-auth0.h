@@ -15,6 +15,30 @@ extern BI_db_close	auth0_db_close;
 extern BI_db_destroy	auth0_db_destroy;
 extern BI_db_config	auth0_db_config;
 
+/* base.c */
+struct berval *auth0_base_ndn( struct auth0_info *ai );
+struct auth0_info *auth0_base_info( BackendDB *be );
+int auth0_base_set( struct auth0_info *ai, const char *dn,
+	struct berval *suffix, char *err, size_t errlen );
+char *auth0_base_copy( struct auth0_info *ai, BackendDB *be );
+int auth0_base_in( struct auth0_info *ai, struct berval *ndn, const char *ou,
+	int direct );
+
+/* problems.c */
+void auth0_problems_open( struct auth0_info *ai );
+void auth0_problems_free( struct auth0_info *ai );
+void auth0_problem( struct auth0_info *ai, const char *fmt, ... )
+	LDAP_GCCATTR((format(printf, 2, 3)));
+void auth0_problems_begin( struct auth0_info *ai );
+void auth0_problems_end( struct auth0_info *ai, int complete );
+
+/* version.c */
+int auth0_version_check( void );
+
+/* trace.c */
+void auth0_trace_http( void *arg, const char *method, const char *host,
+	const char *path, long status, long ms, const char *error );
+
 /* bind.c */
 extern BI_op_bind	auth0_op_bind;
 void auth0_bind_apply( struct auth0_info *ai );
@@ -25,6 +49,8 @@ int auth0_bind_wanted( struct auth0_info *ai );
 int auth0_config_init( slap_overinst *on );
 void auth0_config_free( struct auth0_info *ai );
 void auth0_config_defaults( struct auth0_info *ai );
+
+/* secret.c */
 int auth0_secret_read( const char *path, const char *directive, char **out,
 	char *errbuf, size_t errlen );
 void auth0_secret_free( char **secret );
@@ -51,7 +77,8 @@ int auth0_write_entry_digest( struct auth0_valcache *vc, Entry *e,
 	const char *const *names, unsigned char out[16] );
 
 /* tree.c */
-int auth0_tree_containers( struct auth0_info *ai, Operation *op );
+int auth0_tree_containers( struct auth0_info *ai, Operation *op,
+	const char *base );
 int auth0_tree_get_counter( Operation *op, const char *dn,
 	const char *attr, unsigned long *out );
 int auth0_tree_set_counter( struct auth0_writer *ap, const char *dn,

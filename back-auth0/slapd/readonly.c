@@ -1,6 +1,6 @@
 /* readonly.c - the imported tree is read-only to LDAP clients */
 /*
- * ou=people, ou=groups, ou=roles and ou=applications below the suffix hold
+ * ou=people, ou=groups, ou=roles and ou=applications below the base hold
  * what Auth0 says; a change made there over LDAP would be overwritten by
  * the next refresh, so clients (the rootdn included) get
  * unwillingToPerform.  Let through: the module's own writes (marked with
@@ -42,7 +42,8 @@ is_own( Operation *op )
 	return 0;
 }
 
-/* 1 when ndn is a container of the imported tree or below one. */
+/* 1 when ndn is a container of the imported tree or below one (the
+ * containers sit below the import base, base.c). */
 static int
 in_imported( BackendDB *be, struct berval *ndn )
 {
@@ -50,20 +51,12 @@ in_imported( BackendDB *be, struct berval *ndn )
 		AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
 		AUTH0_OU_ORGS, NULL
 	};
-	struct berval *suffix = &be->be_nsuffix[0];
+	struct auth0_info *ai = auth0_base_info( be );
 	int i;
 
-	if ( !dnIsSuffix( ndn, suffix ) || ndn->bv_len == suffix->bv_len )
-		return 0;
-	for ( i = 0; ous[i]; i++ ) {
-		char buf[SLAP_TEXT_BUFLEN];
-		struct berval c;
-		c.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s", ous[i],
-			suffix->bv_val );
-		c.bv_val = buf;
-		if ( c.bv_len < sizeof( buf ) && dnIsSuffix( ndn, &c ) )
+	for ( i = 0; ous[i]; i++ )
+		if ( auth0_base_in( ai, ndn, ous[i], 0 ) )
 			return 1;
-	}
 	return 0;
 }
 

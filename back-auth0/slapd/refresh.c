@@ -19,7 +19,7 @@
 static void
 warn_log( void *arg, const char *msg )
 {
-	Debug( LDAP_DEBUG_ANY, "auth0: %s: %s\n", (const char *)arg, msg );
+	auth0_problem( arg, "%s", msg );
 }
 
 /* Source -> model.  Keeps what is stored when the source fails. */
@@ -30,14 +30,14 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 	int rc;
 
 	m->sn_warn = warn_log;
-	m->sn_warn_arg = (void *)rn->rn_mc.mc_suffix;
+	m->sn_warn_arg = rn->rn_ai;
 	if ( auth0_source_fetch( rn, dir, conns ) )
 		return -1;
 	auth0_pace_phase( rn, 0 );
 	if ( m->sn_bad > AUTH0_MAX_WARNINGS )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu malformed records in "
-			"all (only the first %d reported)\n", rn->rn_mc.mc_suffix,
-			(unsigned long)m->sn_bad, AUTH0_MAX_WARNINGS );
+		auth0_problem( rn->rn_ai, "%lu malformed records in all (only "
+			"the first %d reported)", (unsigned long)m->sn_bad,
+			AUTH0_MAX_WARNINGS );
 	rc = auth0_map_assign_uids( m, auth0_fold_uid );
 	if ( rc == AUTH0_OK )
 		rc = auth0_map_assign_cns( m, auth0_fold_uid );
@@ -49,9 +49,9 @@ run_fetch( struct auth0_run *rn, const char *dir, char **conns )
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "out of memory "
 			"building the model" );
 	if ( m->sn_cycles )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s: %lu group(s) nest themselves "
-			"(a cycle); each member is counted once\n",
-			rn->rn_mc.mc_suffix, (unsigned long)m->sn_cycles );
+		auth0_problem( rn->rn_ai, "%lu group(s) nest themselves (a "
+			"cycle); each member is counted once",
+			(unsigned long)m->sn_cycles );
 	return rc;
 }
 
@@ -103,9 +103,9 @@ report_fallbacks( struct auth0_run *rn )
 	for ( i = 0; i < rn->rn_model.sn_nusers; i++ ) {
 		struct auth0_user *u = &rn->rn_model.sn_users[i];
 		if ( u->us_uid_fallback )
-			Debug( LDAP_DEBUG_ANY, "auth0: uid of user %s collides "
+			auth0_problem( rn->rn_ai, "uid of user %s collides "
 				"with a user whose user_id sorts lower; it gets "
-				"uid=%s\n", u->us_id, u->us_uid );
+				"uid=%s", u->us_id, u->us_uid );
 	}
 }
 
@@ -134,6 +134,9 @@ source_fingerprint( struct auth0_run *rn, const char *dir, char **conns )
 		auth0_digest_value( &d, rn->rn_rules[i].mr_path,
 			strlen( rn->rn_rules[i].mr_path ) );
 	}
+	auth0_digest_attr( &d, "base", 1 );
+	auth0_digest_value( &d, AUTH0_MC_BASE( &rn->rn_mc ),
+		strlen( AUTH0_MC_BASE( &rn->rn_mc ) ) );
 	rc = auth0_snapdir_fingerprint( dir, &d );
 	auth0_digest_final( &d, rn->rn_fp );
 	rn->rn_fp_set = rc == AUTH0_OK;
@@ -230,6 +233,8 @@ run_config( struct auth0_run *rn, char **dir, char ***conns )
 	}
 	rn->rn_retired = ai->ai_retired;
 	ai->ai_retired = NULL;
+	rn->rn_base = BER_BVISNULL( &ai->ai_base ) ? NULL :
+		ch_strdup( ai->ai_base.bv_val );
 	rn->rn_model.sn_rules = rn->rn_rules;
 	rn->rn_model.sn_nrules = (size_t)rn->rn_nrules;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -319,7 +324,15 @@ run_steps( struct auth0_run *rn, const char *dir, char **conns )
 		auth0_holdback_native( rn );
 	}
 	rn->rn_user_attrs = user_attrs( rn );
-	if ( auth0_tree_containers( rn->rn_ai, rn->rn_op ) ) {
+	switch ( auth0_tree_containers( rn->rn_ai, rn->rn_op,
+			AUTH0_MC_BASE( &rn->rn_mc ) ) ) {
+	case 0:
+		break;
+	case 1:	/* the base's parent is not there yet (logged once) */
+		snprintf( rn->rn_err, sizeof( rn->rn_err ), "waiting for the "
+			"parent of auth0-base %s", AUTH0_MC_BASE( &rn->rn_mc ) );
+		return;
+	default:
 		snprintf( rn->rn_err, sizeof( rn->rn_err ), "cannot create the "
 			"containers of the imported tree" );
 		return;
@@ -389,12 +402,18 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 	rn->rn_phase_t0 = t0;
 	auth0_intop_init( ai, &conn, &opbuf, ctx, &rn->rn_op );
 	rn->rn_mc.mc_suffix = rn->rn_op->o_bd->be_suffix[0].bv_val;
+	rn->rn_mc.mc_base = rn->rn_base;
 	rn->rn_mc.mc_home_prefix = AUTH0_HOME_PREFIX;
 	rn->rn_mc.mc_shell = AUTH0_DEFAULT_SHELL;
+	auth0_problems_begin( ai );
 	run_steps( rn, dir, conns );
 	auth0_diff_free( rn );
 	ok = rn->rn_err[0] == '\0';
-	if ( !ok )
+	/* a refresh that met every entry tells which problems cleared */
+	auth0_problems_end( ai, ok && !rn->rn_same && !rn->rn_res_err[0] &&
+		!rn->rn_model.sn_failed && rn->rn_model.sn_complete );
+	/* waiting for the base's parent is said once, by tree.c */
+	if ( !ok && !ai->ai_base_waiting )
 		Debug( LDAP_DEBUG_ANY, "auth0: refresh of %s failed, stored "
 			"data kept: %s\n", rn->rn_mc.mc_suffix, rn->rn_err );
 	gettimeofday( &t1, NULL );
@@ -415,6 +434,7 @@ auth0_refresh_run( struct auth0_info *ai, void *ctx )
 		ch_free( rn->rn_rules[i].mr_path );
 	}
 	ch_free( rn->rn_rules );
+	ch_free( rn->rn_base );
 	ch_free( rn->rn_user_attrs );
 	free( rn->rn_dirty );	/* malloc'd by patch.c */
 	for ( i = 0; i < AUTH0_OU_N; i++ )

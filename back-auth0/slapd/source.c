@@ -5,7 +5,7 @@
  * ai_session, so a token is reused until shortly before it expires; it is
  * rebuilt, dropping its tokens, when anything it was made from changed
  * over cn=config (domain, client id, secret, audiences, authz URL, CA
- * file, timeout); a new request rate is taken over as it is.  Only the
+ * file, timeout, proxy); a new request rate is taken over as it is.  Only the
  * refresh task touches the session, and never two refreshes run at once.
  */
 #include "portable.h"
@@ -16,7 +16,8 @@
 #include "api.h"
 #include "httpcurl.h"
 
-enum { S_BASE, S_ID, S_SECRET, S_AUD, S_AUTHZ, S_AUTHZAUD, S_CA, S_N };
+enum { S_BASE, S_ID, S_SECRET, S_AUD, S_AUTHZ, S_AUTHZAUD, S_CA, S_PROXY,
+	S_PROXYCRED, S_N };
 
 /* The API session and the settings it was built from (owned copies). */
 struct auth0_session {
@@ -139,6 +140,9 @@ wanted( struct auth0_info *ai, char *strs[S_N] )
 	strs[S_AUTHZAUD] = ch_strdup( ai->ai_authz_audience ?
 		ai->ai_authz_audience : AUTH0_DEFAULT_AUTHZ_AUDIENCE );
 	strs[S_CA] = ai->ai_ca_file ? ch_strdup( ai->ai_ca_file ) : NULL;
+	strs[S_PROXY] = ai->ai_proxy ? ch_strdup( ai->ai_proxy ) : NULL;
+	strs[S_PROXYCRED] = ai->ai_proxy_cred ? ch_strdup( ai->ai_proxy_cred ) :
+		NULL;
 }
 
 static struct auth0_session *
@@ -150,7 +154,8 @@ session_new( char *strs[S_N], double rate, long timeout )
 	memcpy( se->se_strs, strs, sizeof( se->se_strs ) );
 	se->se_timeout = timeout;
 	se->se_tr = auth0_curl_new( strs[S_CA], timeout );
-	if ( se->se_tr == NULL ) {
+	if ( se->se_tr == NULL ||
+			auth0_curl_proxy( se->se_tr, strs[S_PROXY], strs[S_PROXYCRED] ) ) {
 		session_free( se );
 		return NULL;
 	}
@@ -164,6 +169,8 @@ session_new( char *strs[S_N], double rate, long timeout )
 	ac->ac_max_retries = 3;
 	ac->ac_max_wait = 60;
 	ac->ac_export_timeout = 3600;
+	ac->ac_low_speed = AUTH0_DEFAULT_EXPORT_LOW_SPEED;
+	ac->ac_low_speed_time = AUTH0_DEFAULT_EXPORT_LOW_TIME;
 	ac->ac_poll_interval = 2;
 	ac->ac_page_cap = 1000;
 	se->se_outer.tr_request = mind_request;
@@ -185,6 +192,7 @@ session_get( struct auth0_info *ai, char *err )
 	const char *missing = NULL;
 	char *strs[S_N];
 	double rate, export_timeout;
+	long low_speed[2];
 	long timeout;
 	int i, keep, fresh;
 
@@ -206,6 +214,8 @@ session_get( struct auth0_info *ai, char *err )
 	rate = ai->ai_rate;
 	timeout = ai->ai_timeout;
 	export_timeout = (double)ai->ai_export_timeout;
+	low_speed[0] = ai->ai_export_low_speed;
+	low_speed[1] = ai->ai_export_low_time;
 	fresh = ai->ai_new_tokens;
 	ai->ai_new_tokens = 0;
 	ldap_pvt_thread_mutex_unlock( &ai->ai_mutex );
@@ -221,6 +231,8 @@ session_get( struct auth0_info *ai, char *err )
 		se->se_conf.ac_rate = rate;
 		se->se_api.ap_conf.ac_rate = rate;
 		se->se_api.ap_conf.ac_export_timeout = export_timeout;
+		se->se_api.ap_conf.ac_low_speed = low_speed[0];
+		se->se_api.ap_conf.ac_low_speed_time = low_speed[1];
 		for ( i = 0; i < S_N; i++ ) {
 			if ( strs[i] )
 				explicit_bzero( strs[i], strlen( strs[i] ) );
@@ -232,8 +244,13 @@ session_get( struct auth0_info *ai, char *err )
 		session_free( se );
 	ai->ai_session = session_new( strs, rate, timeout );
 	if ( ai->ai_session )
+		auth0_curl_trace( ai->ai_session->se_tr, auth0_trace_http, ai );
+	if ( ai->ai_session ) {
 		ai->ai_session->se_api.ap_conf.ac_export_timeout =
 			export_timeout;
+		ai->ai_session->se_api.ap_conf.ac_low_speed = low_speed[0];
+		ai->ai_session->se_api.ap_conf.ac_low_speed_time = low_speed[1];
+	}
 	return ai->ai_session;
 }
 

@@ -1,8 +1,9 @@
 /* tree.c - containers and id counters of the imported tree for back-auth0 */
 /*
- * The module creates the suffix entry (when missing) and the containers
- * ou=people, ou=groups, ou=roles and ou=applications.  The next uidNumber
- * and gidNumber to allocate are kept on ou=people and ou=groups
+ * The module creates the import base (auth0-base; the suffix entry by
+ * default) when missing and the containers ou=people, ou=groups, ou=roles,
+ * ou=applications and ou=organizations below it, and moves them when the
+ * base moved.  The next uidNumber and gidNumber to allocate are kept on ou=people and ou=groups
  * (auth0UidNumberNext, auth0GidNumberNext), so ids survive restarts and
  * are never handed out twice, even after a deletion.  The change feed's
  * checkpoint (auth0LogCheckpoint, slapd/feed.c) is kept on ou=people too.
@@ -26,7 +27,7 @@ entry_exists( Operation *op, struct berval *ndn )
 	return 1;
 }
 
-/* Object classes for an entry named by rdn (the suffix); 0 if unknown. */
+/* Object classes for an entry named by rdn (the base); 0 if unknown. */
 static int
 suffix_plain( struct auth0_entry *pe, const char *dn )
 {
@@ -84,45 +85,72 @@ add_now( struct auth0_info *ai, Operation *op, struct auth0_entry *pe )
 	return errors ? -1 : 0;
 }
 
+/*
+ * The import base: the suffix entry, created when missing, or an entry
+ * below the suffix, created once its parent exists (the administrator's
+ * own entries); the module never creates anything above the base.
+ * Returns 1 while it waits for the parent (said once), -1 on error.
+ */
 static int
-ensure_suffix( struct auth0_info *ai, Operation *op )
+ensure_base( struct auth0_info *ai, Operation *op, const char *base )
 {
 	BackendDB *be = op->o_bd;
 	struct auth0_entry pe;
+	struct berval bdn, ndn = BER_BVNULL, parent;
 	int rc = 0;
 
-	if ( entry_exists( op, &be->be_nsuffix[0] ) )
-		return 0;
+	ber_str2bv( base, 0, 0, &bdn );
+	if ( dnNormalize( 0, NULL, NULL, &bdn, &ndn, NULL ) != LDAP_SUCCESS )
+		return -1;
 	auth0_entry_init( &pe );
-	pe.en_dn = ch_strdup( be->be_suffix[0].bv_val );
+	if ( entry_exists( op, &ndn ) ) {
+		ai->ai_base_waiting = 0;
+		goto done;
+	}
+	if ( !bvmatch( &ndn, &be->be_nsuffix[0] ) ) {
+		dnParent( &ndn, &parent );
+		if ( !entry_exists( op, &parent ) ) {
+			if ( !ai->ai_base_waiting )
+				Debug( LDAP_DEBUG_ANY, "auth0: %s: auth0-base \"%s\": "
+					"waiting until its parent entry exists (add it "
+					"yourself); no import until then\n",
+					be->be_suffix[0].bv_val, base );
+			ai->ai_base_waiting = 1;
+			rc = 1;
+			goto done;
+		}
+	}
+	pe.en_dn = ch_strdup( base );
 	if ( suffix_plain( &pe, pe.en_dn ) != AUTH0_OK ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: the suffix entry \"%s\" is "
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: the base entry \"%s\" is "
 			"missing and its RDN type is not dc, o or ou: add it "
-			"yourself\n", pe.en_dn );
+			"yourself\n", be->be_suffix[0].bv_val, base );
 		rc = -1;
 	} else {
 		rc = add_now( ai, op, &pe );
 	}
 	ch_free( pe.en_dn );
 	pe.en_dn = NULL;
+done:
 	auth0_entry_free( &pe );
+	ch_free( ndn.bv_val );
 	return rc;
 }
 
 static int
-ensure_ou( struct auth0_info *ai, Operation *op, const char *ou )
+ensure_ou( struct auth0_info *ai, Operation *op, const char *ou,
+	const char *base )
 {
-	BackendDB *be = op->o_bd;
 	struct auth0_entry pe;
 	struct berval dn, ndn = BER_BVNULL;
-	size_t len = strlen( ou ) + be->be_suffix[0].bv_len + 8;
+	size_t len = strlen( ou ) + strlen( base ) + 8;
 	int rc = 0;
 
 	auth0_entry_init( &pe );
 	pe.en_dn = malloc( len );
 	if ( pe.en_dn == NULL )
 		return -1;
-	snprintf( pe.en_dn, len, "ou=%s,%s", ou, be->be_suffix[0].bv_val );
+	snprintf( pe.en_dn, len, "ou=%s,%s", ou, base );
 	ber_str2bv( pe.en_dn, 0, 0, &dn );
 	if ( dnNormalize( 0, NULL, NULL, &dn, &ndn, NULL ) != LDAP_SUCCESS ) {
 		rc = -1;
@@ -138,20 +166,170 @@ ensure_ou( struct auth0_info *ai, Operation *op, const char *ou )
 	return rc;
 }
 
-/* Creates the suffix entry and the containers that are missing. */
-int
-auth0_tree_containers( struct auth0_info *ai, Operation *op )
-{
-	static const char *const ous[] = {
-		AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
-		AUTH0_OU_ORGS, NULL
-	};
-	int i;
+static const char *const tree_ous[] = {
+	AUTH0_OU_PEOPLE, AUTH0_OU_GROUPS, AUTH0_OU_ROLES, AUTH0_OU_APPS,
+	AUTH0_OU_ORGS, NULL
+};
 
-	if ( ensure_suffix( ai, op ) != 0 )
+static int
+found_cb( Operation *op, SlapReply *rs )
+{
+	BerVarray *found = op->o_callback->sc_private;
+
+	if ( rs->sr_type == REP_SEARCH )
+		ber_bvarray_add( found, ber_dupbv( NULL,
+			&rs->sr_entry->e_nname ) );
+	return 0;
+}
+
+/* The containers stored anywhere in the database (normalized DNs). */
+static int
+find_containers( Operation *op, BerVarray *found )
+{
+	BackendDB *be = op->o_bd;
+	slap_callback cb = { 0 };
+	SlapReply rs = { REP_RESULT };
+	char fstr[] = "(objectClass=auth0Container)";
+
+	op->o_tag = LDAP_REQ_SEARCH;
+	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	op->o_req_dn = be->be_suffix[0];
+	op->o_req_ndn = be->be_nsuffix[0];
+	op->ors_scope = LDAP_SCOPE_SUBTREE;
+	op->ors_deref = LDAP_DEREF_NEVER;
+	op->ors_slimit = SLAP_NO_LIMIT;
+	op->ors_tlimit = SLAP_NO_LIMIT;
+	op->ors_attrs = slap_anlist_no_attrs;
+	ber_str2bv( fstr, 0, 0, &op->ors_filterstr );
+	op->ors_filter = str2filter_x( op, fstr );
+	if ( op->ors_filter == NULL )
 		return -1;
-	for ( i = 0; ous[i]; i++ )
-		if ( ensure_ou( ai, op, ous[i] ) != 0 )
+	cb.sc_response = found_cb;
+	cb.sc_private = found;
+	op->o_callback = &cb;
+	be->be_search( op, &rs );
+	op->o_callback = NULL;
+	filter_free_x( op, op->ors_filter, 1 );
+	op->ors_filter = NULL;
+	return rs.sr_err == LDAP_SUCCESS || rs.sr_err == LDAP_NO_SUCH_OBJECT ?
+		0 : -1;
+}
+
+/* Renames the subtree at ndn (RDN ou=<ou>) to below the base. */
+static int
+move_one( struct auth0_info *ai, Operation *op, struct berval *ndn,
+	const char *ou, struct berval *base, struct berval *nbase )
+{
+	SlapReply rs = { REP_RESULT };
+	slap_callback cb = { 0 };
+	OpExtra mark;
+	char rdn[64];
+	struct berval brdn;
+
+	snprintf( rdn, sizeof( rdn ), "ou=%s", ou );
+	ber_str2bv( rdn, 0, 0, &brdn );
+	op->o_tag = LDAP_REQ_MODRDN;
+	memset( &op->o_request, 0, sizeof( op->o_request ) );
+	op->o_req_dn = *ndn;
+	op->o_req_ndn = *ndn;
+	op->orr_newrdn = brdn;
+	op->orr_nnewrdn = brdn;
+	op->orr_newSup = base;
+	op->orr_nnewSup = nbase;
+	op->orr_deleteoldrdn = 0;
+	slap_op_time( &op->o_time, &op->o_tincr );
+	cb.sc_response = found_cb;	/* gets no entries: a sink */
+	op->o_callback = &cb;
+	auth0_readonly_mark( op, &mark );
+	rs.sr_err = slap_modrdn2mods( op, &rs );
+	if ( rs.sr_err == LDAP_SUCCESS ) {
+		slap_mods_opattrs( op, &op->orr_modlist, 1 );
+		op->o_bd->be_modrdn( op, &rs );
+	}
+	auth0_readonly_unmark( op, &mark );
+	if ( op->orr_modlist )
+		slap_mods_free( op->orr_modlist, 1 );
+	op->orr_modlist = NULL;
+	op->o_callback = NULL;
+	if ( !BER_BVISNULL( &op->o_csn ) ) {
+		op->o_tmpfree( op->o_csn.bv_val, op->o_tmpmemctx );
+		BER_BVZERO( &op->o_csn );
+	}
+	Debug( rs.sr_err ? LDAP_DEBUG_ANY : LDAP_DEBUG_STATS,
+		"auth0: %s: auth0-base moved: \"%s\" to below \"%s\": %s\n",
+		op->o_bd->be_suffix[0].bv_val, ndn->bv_val, base->bv_val,
+		ldap_err2string( rs.sr_err ) );
+	return rs.sr_err == LDAP_SUCCESS ? 0 : -1;
+}
+
+/*
+ * After auth0-base changed (over cn=config or in slapd.conf between two
+ * starts), the imported tree is moved, not imported twice: each container
+ * stored elsewhere whose counterpart below the base is missing is renamed
+ * to below the base with everything in it (back-mdb renames subtrees), so
+ * entries keep their uidNumber, gidNumber and entryUUID.  Run only when
+ * ou=people is missing below the base, which is cheap to see.
+ */
+static int
+move_containers( struct auth0_info *ai, Operation *op, const char *base )
+{
+	BerVarray found = NULL;
+	struct berval bdn, pbase = BER_BVNULL, nbase = BER_BVNULL, people,
+		parent, rdn;
+	char buf[SLAP_TEXT_BUFLEN];
+	int i, k, rc = 0;
+
+	ber_str2bv( base, 0, 0, &bdn );
+	if ( dnPrettyNormal( NULL, &bdn, &pbase, &nbase, NULL ) != LDAP_SUCCESS )
+		return -1;
+	people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
+		AUTH0_OU_PEOPLE, nbase.bv_val );
+	people.bv_val = buf;
+	if ( people.bv_len >= sizeof( buf ) || entry_exists( op, &people ) ||
+			find_containers( op, &found ) != 0 )
+		goto done;
+	for ( i = 0; found && found[i].bv_val; i++ ) {
+		dnParent( &found[i], &parent );
+		if ( bvmatch( &parent, &nbase ) || dnIsSuffix( &nbase, &found[i] ) )
+			continue;
+		dnRdn( &found[i], &rdn );
+		for ( k = 0; tree_ous[k]; k++ ) {
+			people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s",
+				tree_ous[k] );
+			if ( !bvmatch( &rdn, &people ) )
+				continue;
+			people.bv_len = snprintf( buf, sizeof( buf ), "ou=%s,%s",
+				tree_ous[k], nbase.bv_val );
+			if ( people.bv_len < sizeof( buf ) &&
+					!entry_exists( op, &people ) &&
+					move_one( ai, op, &found[i], tree_ous[k], &pbase,
+						&nbase ) != 0 )
+				rc = -1;
+		}
+	}
+done:
+	ber_bvarray_free( found );
+	ch_free( pbase.bv_val );
+	ch_free( nbase.bv_val );
+	return rc;
+}
+
+/*
+ * Creates the base and the containers that are missing, after moving
+ * the containers of an earlier base.  1: waiting for the base's parent.
+ */
+int
+auth0_tree_containers( struct auth0_info *ai, Operation *op,
+	const char *base )
+{
+	int i, rc = ensure_base( ai, op, base );
+
+	if ( rc != 0 )
+		return rc;
+	if ( move_containers( ai, op, base ) != 0 )
+		return -1;
+	for ( i = 0; tree_ous[i]; i++ )
+		if ( ensure_ou( ai, op, tree_ous[i], base ) != 0 )
 			return -1;
 	return 0;
 }

@@ -222,7 +222,8 @@ write_exec( Operation *op, struct auth0_write *w )
 	if ( w->wr_status )
 		*w->wr_status = rs.sr_err;
 	if ( rs.sr_err != LDAP_SUCCESS )
-		Debug( LDAP_DEBUG_ANY, "auth0: %s of \"%s\" failed: %s (%d)%s%s\n",
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: %s of \"%s\" failed: %s "
+			"(%d)%s%s\n", op->o_bd->be_suffix[0].bv_val,
 			w->wr_type == LDAP_REQ_ADD ? "add" :
 			w->wr_type == LDAP_REQ_MODIFY ? "modify" :
 			w->wr_type == LDAP_REQ_MODRDN ? "rename" : "delete",
@@ -305,8 +306,9 @@ batch_write( slap_overinst *on, Operation *op, struct auth0_batch *ba )
 		failed = 1;
 	if ( !failed )
 		return refused;
-	Debug( LDAP_DEBUG_ANY, "auth0: batch of %d writes rolled back; "
-		"replaying one by one\n", ba->ba_nq );
+	Debug( LDAP_DEBUG_ANY, "auth0: %s: batch of %d writes rolled back; "
+		"replaying one by one\n", op->o_bd->be_suffix[0].bv_val,
+		ba->ba_nq );
 	for ( i = 0; i < ba->ba_nq; i++ )
 		if ( write_exec( op, &ba->ba_q[i] ) != LDAP_SUCCESS )
 			errors++;
@@ -572,8 +574,8 @@ valid_values( struct auth0_valcache *vc, AttributeDescription *ad,
 	for ( i = 0; i < pa->ea_nvals; i++ ) {
 		ber_str2bv( pa->ea_vals[i], 0, 0, &bv );
 		if ( value_check( vc, ad, &bv, &nv ) != LDAP_SUCCESS ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": a value of %s is "
-				"not valid for its syntax; skipped\n", dn,
+			auth0_problem( NULL, "\"%s\": a value of %s is "
+				"not valid for its syntax; skipped", dn,
 				ad->ad_cname.bv_val );
 			continue;
 		}
@@ -611,8 +613,8 @@ find_ad( struct auth0_valcache *vc, const char *name, const char *dn )
 
 	ad = auth0_valcache_ad( vc, name, &text );
 	if ( ad == NULL )
-		Debug( LDAP_DEBUG_ANY, "auth0: \"%s\": attribute %s is not in "
-			"the schema (%s); skipped\n", dn, name, text );
+		auth0_problem( NULL, "\"%s\": attribute %s is not in "
+			"the schema (%s); skipped", dn, name, text );
 	return ad;
 }
 
@@ -656,8 +658,8 @@ entry_from_plain( struct auth0_valcache *vc, struct auth0_entry *pe,
 	e = entry_alloc();
 	if ( dnPrettyNormal( NULL, &dn, &e->e_name, &e->e_nname, NULL ) !=
 			LDAP_SUCCESS ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: invalid DN \"%s\"; entry "
-			"skipped\n", pe->en_dn );
+		auth0_problem( NULL, "invalid DN \"%s\"; entry skipped",
+			pe->en_dn );
 		entry_free( e );
 		return NULL;
 	}
@@ -797,16 +799,17 @@ mods_at( struct auth0_writer *ap, struct berval *ndn,
 	*modsp = NULL;
 	if ( be_entry_get_rw( op, ndn, NULL, NULL, 0, &e ) != LDAP_SUCCESS ||
 			e == NULL ) {
-		Debug( LDAP_DEBUG_ANY, "auth0: cannot read \"%s\" to update "
-			"it\n", ndn->bv_val );
+		Debug( LDAP_DEBUG_ANY, "auth0: %s: cannot read \"%s\" to "
+			"update it\n", op->o_bd->be_suffix[0].bv_val, ndn->bv_val );
 		return -1;
 	}
 	if ( key && ( kad = find_ad( ap->ap_vc, key, want->en_dn ) ) ) {
 		a = attr_find( e->e_attrs, kad );
 		if ( a == NULL || a->a_numvals != 1 ||
 				strcmp( a->a_vals[0].bv_val, id ) != 0 ) {
-			Debug( LDAP_DEBUG_ANY, "auth0: \"%s\" is not the entry "
-				"of %s; not updated\n", ndn->bv_val, id );
+			Debug( LDAP_DEBUG_ANY, "auth0: %s: \"%s\" is not the "
+				"entry of %s; not updated\n",
+				op->o_bd->be_suffix[0].bv_val, ndn->bv_val, id );
 			rc = -1;
 		}
 	}

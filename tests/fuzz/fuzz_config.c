@@ -91,7 +91,21 @@ strings( const char *v )
 {
 	char c, *url;
 	size_t n = strlen( v );
+	struct auth0_cidr net = { 4, { 0 }, 0 };	/* 0.0.0.0/0 */
 
+	/* a trusted network matches its own address, and nothing bad breaks */
+	if ( auth0_cfg_cidr( v, &net ) == 0 ) {
+		char addr[64];
+		size_t k = strcspn( v, "/" );
+		CHECK( net.ci_family == 4 || net.ci_family == 6 );
+		CHECK( net.ci_bits >= 0 && net.ci_bits <= ( net.ci_family == 4 ?
+			32 : 128 ) );
+		CHECK( k < sizeof( addr ) );
+		memcpy( addr, v, k );
+		addr[k] = '\0';
+		CHECK( auth0_cidr_match( &net, addr ) );
+	}
+	(void)auth0_cidr_match( &net, v );
 	if ( auth0_cfg_otp_separator( v, &c ) == 0 )
 		CHECK( n == 1 && c == v[0] && c > ' ' && c < 0x7f );
 	(void)auth0_cfg_bind_mode( v );

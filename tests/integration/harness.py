@@ -35,6 +35,10 @@ PEOPLE = "ou=people," + SUFFIX
 TMP = os.path.join(TOP, "tests/tmp")
 os.makedirs(TMP, exist_ok=True)
 
+# every slapd log level but packets (0x2) and BER (0x10), which dump raw
+# requests (bind passwords included: slapd core, not the module)
+LOG_ALL_BUT_DUMPS = str(0xFFFF & ~0x12)
+
 BASE_SCHEMA = ["/etc/ldap/schema/core.schema", "/etc/ldap/schema/cosine.schema",
                "/etc/ldap/schema/inetorgperson.schema", os.path.join(TOP, "schema/rfc2307bis.schema")]
 

@@ -87,17 +87,61 @@ class DomainWarning(unittest.TestCase):
 
 
 class VersionGuard(unittest.TestCase):
+    """version.c's policy, with modules built for other slapds (make check)."""
+
+    def module(self, name):
+        path = os.path.join(os.path.dirname(harness.MODULE), "back_auth0_%s.so" % name)
+        self.assertTrue(os.path.exists(path), "make check builds " + path)
+        return path
+
     def test_module_for_another_slapd_refuses_to_load(self):
-        vtest = os.path.join(os.path.dirname(harness.MODULE), "back_auth0_vtest.so")
-        self.assertTrue(os.path.exists(vtest), "make check builds " + vtest)
         s = Slapd("vtest")
-        s.module = vtest
+        s.module = self.module("vtest")
         s.write_conf()
         try:
             rc, out = s.run_expect_failure()
             self.assertNotEqual(rc, 0)
             self.assertRegex(out, r"auth0: module built for slapd 0\.0\.0-vtest but this is slapd "
-                                  r"\S+; rebuild back-auth0 against this slapd's source\. Refusing to load")
+                                  r"\S+; rebuild back-auth0 against this slapd's source \(scripts/setup, then "
+                                  r"scripts/build or the Debian package\), or install the slapd-auth0 package "
+                                  r"built for it\. Refusing to load")
+        finally:
+            s.cleanup()
+
+    def test_another_revision_of_the_same_release_loads_with_a_notice(self):
+        """A security update of slapd (same OpenLDAP release, same layout)."""
+        s = Slapd("vrev")
+        s.module = self.module("vrev")
+        s.write_conf()
+        try:
+            s.start()
+            s.wait_refresh(1)
+            self.assertTrue(s.people())
+            self.assertRegex(s.log_text(), r"auth0: notice: module built for slapd \S+\+vtest1, running in "
+                                           r"slapd \S+: the same OpenLDAP release [0-9.]+ with the same "
+                                           r"structure layout, so it loads")
+        finally:
+            s.cleanup()
+
+    def test_same_release_with_another_layout_refuses_to_load(self):
+        s = Slapd("vlayout")
+        s.module = self.module("vlayout")
+        s.write_conf()
+        try:
+            rc, out = s.run_expect_failure()
+            self.assertNotEqual(rc, 0)
+            self.assertRegex(out, r"auth0: module built for slapd \S+\+vtest1, this is slapd \S+, and their "
+                                  r"structures differ \(slap_schema is \d+ bytes in this slapd, the module's "
+                                  r"headers say \d+\); rebuild back-auth0 against this slapd's source")
+        finally:
+            s.cleanup()
+
+    def test_the_module_built_for_this_slapd_says_nothing(self):
+        s = Slapd("vsame")
+        try:
+            s.start()
+            s.wait_refresh(1)
+            self.assertNotIn("auth0: notice: module built", s.log_text())
         finally:
             s.cleanup()
 

@@ -1,6 +1,7 @@
 """The Debian package (debian/, issue #9): dpkg-buildpackage builds
 slapd-auth0 from a copy of the tree; the .deb holds the module, the schemas
-and the man page and depends on exactly the installed slapd; installed with
+and the man page and depends on the installed slapd or a later packaging
+revision of its OpenLDAP release (security updates); installed with
 dpkg -i, Debian's slapd loads the module by name from its default module
 path and imports the sample tenant; the package is purged at the end.
 
@@ -149,12 +150,21 @@ class DebianPackage(unittest.TestCase):
         own = [l.split()[-1] for l in out.splitlines() if l.split()[-1] not in ("_init", "_fini")]
         self.assertEqual(own, ["init_module"])
 
-    def test_3_depends_on_exactly_the_installed_slapd(self):
+    def test_3_depends_on_the_installed_slapds_release(self):
         slapd = installed_version("slapd")
         self.assertIsNotNone(slapd, "slapd is not installed")
         depends = [d.strip() for d in self.field("Depends").split(",")]
-        self.assertIn("slapd (= %s)" % slapd, depends)
-        self.assertEqual([d for d in depends if d.startswith("slapd ")], ["slapd (= %s)" % slapd])
+        upstream = slapd.split(":")[-1].split("+")[0].split("-")[0]
+        parts = upstream.split(".")
+        nxt = ".".join(parts[:-1] + [str(int(parts[-1]) + 1)]) + "~"
+        self.assertEqual([d for d in depends if d.startswith("slapd ")],
+                         ["slapd (>= %s)" % slapd, "slapd (<< %s)" % nxt])
+        # a security update of slapd satisfies it, the next release does not
+        for other, ok in ((slapd + "+deb12u1", True), (upstream + "+dfsg-6", True),
+                          (nxt[:-1] + "+dfsg-1", False), (nxt[:-1] + "~rc1", False)):
+            rc = subprocess.run(["dpkg", "--compare-versions", other, "lt", nxt]).returncode
+            rc2 = subprocess.run(["dpkg", "--compare-versions", other, "ge", slapd]).returncode
+            self.assertEqual(rc == 0 and rc2 == 0, ok, other)
         self.assertTrue(any(d.startswith("libcurl3-gnutls") for d in depends), depends)
         # a rebuild for another slapd is another version of the package
         with open(os.path.join(TOP, "debian/changelog"), encoding="utf-8") as f:

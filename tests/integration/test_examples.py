@@ -342,7 +342,9 @@ class Examples(unittest.TestCase):
     KEYS = re.compile(r"olcAuth0\w+|olcAccess|olcDbIndex|olcSecurity|olcRootDN|olcRootPW|olcSuffix|"
                       r"olcDbMaxSize|olcLimits|olcTLS\w+|olcModuleLoad|olcDatabase|olcOverlay", re.I)
     # what slaptest writes out although the example leaves it at its default
-    DEFAULTS = {"olcAuth0BindConnections": ["8"], "olcAuth0BindOtpSeparator": [","],
+    DEFAULTS = {"olcAuth0BindOtpSeparator": [","], "olcAuth0BindCacheMfaTtl": ["30"],
+                "olcAuth0BindTimeout": ["10"], "olcAuth0BindPushTimeout": ["30"],
+                "olcAuth0ExportLowSpeed": ["1024 30"],
                 "olcAuth0Sync": ["TRUE"], "olcTLSVerifyClient": ["never"],
                 "olcAuth0ChangeFeed": ["logs"], "olcAuth0FullRefreshInterval": ["86400"]}
 

@@ -13,7 +13,7 @@ import unittest
 import ldap
 
 import harness
-from harness import (SAMPLE, Slapd, api_directives, monitor_attrs, read_ndjson, simulator,
+from harness import (LOG_ALL_BUT_DUMPS, SAMPLE, Slapd, api_directives, monitor_attrs, read_ndjson, simulator,
                      write_ndjson)
 from test_bind import SECRETS, plain_user   # the sample's users and passwords
 
@@ -55,6 +55,7 @@ class Live(unittest.TestCase):
     """One slapd per test; helpers for cn=config changes."""
 
     sim_kw = None
+    loglevel = None      # else the harness's stats,sync
     api = False          # data from the simulator's APIs (else the snapshot)
     directives = {}
     tenant = SAMPLE
@@ -71,6 +72,8 @@ class Live(unittest.TestCase):
                 self.s.directives["auth0-snapshot-dir"] = self.s.snap   # data offline, binds live
                 self.s.directives.pop("auth0-authz-url")
         self.s.directives.update(self.directives)
+        if self.loglevel:
+            self.s.loglevel = self.loglevel
         self.s.write_conf()
         self.s.start()
         self.s.wait_refresh(1)
@@ -362,6 +365,7 @@ class Mapping(Live):
 
 class ApiClient(Live):
     api = True
+    loglevel = LOG_ALL_BUT_DUMPS     # the secrets stay out at every level
 
     def tenant_dir(self):
         return tenant_with_two_clients(self.s.dir)
@@ -502,9 +506,15 @@ class ApiTransport(Live):
         self.refresh()
         self.assertNotEqual(self.mon()["auth0MonLastError"], "none")
         self.sim.faults.clear()
+        # binds have their own auth0-bind-timeout (DESIGN.md 8.4)
+        self.sim.faults.add([{"path_prefix": "/oauth/token", "delay": 2.5, "count": 1}])
+        self.assertBind(uid, pw + "x", ldap.INVALID_CREDENTIALS)   # 1 s refresh timeout only
+        self.set("olcAuth0BindTimeout", "1")
         self.sim.faults.add([{"path_prefix": "/oauth/token", "delay": 2.5, "count": 1}])
         self.assertBind(uid, pw + "x", ldap.UNAVAILABLE)
         self.sim.faults.clear()
+        self.delete("olcAuth0BindTimeout")
+        self.assertEqual(self.get("olcAuth0BindTimeout"), [])   # the default, 10
         self.delete("olcAuth0Timeout")
         self.assertEqual(self.get("olcAuth0Timeout"), [])   # the default, 30
         self.sim.faults.add([{"path_prefix": "/api/v2/users", "delay": 2.5, "count": 1}])
@@ -564,6 +574,7 @@ class BindOnOff(BindLive):
 
 
 class BindClient(BindLive):
+    loglevel = LOG_ALL_BUT_DUMPS
     def tenant_dir(self):
         d = tenant_with_two_clients(self.s.dir)
         with open(os.path.join(d, "sim-clients.json"), encoding="utf-8") as f:
@@ -631,6 +642,8 @@ class BindCache(BindLive):
 
 class BindOtpAndThrottle(BindLive):
     def test_otp_separator(self):
+        self.sim.config["otp_reuse_window"] = 0      # the same code is sent under two separators
+        self.addCleanup(self.sim.config.update, {"otp_reuse_window": 30})
         uid = mfa_user()
         pw, otp = SECRETS[uid]["password"], SECRETS[uid]["otp"]
         self.assertBind(uid, "%s;%s" % (pw, otp), ldap.INVALID_CREDENTIALS)

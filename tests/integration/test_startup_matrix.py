@@ -38,22 +38,18 @@ class Matrix(AccesslogProvider):
 
 
 def refreshes(s):
-    """auth0MonRefreshes of the overlay's entry "cn=Overlay <n>" below the
-    database's (slapd 2.5 lists only a database's last overlay entry in a
-    subtree search, so each is read by its DN)."""
+    """auth0MonRefreshes of the module's status entry, found by a subtree
+    search of cn=Databases,cn=Monitor whatever the overlay order: the
+    overlay's own entry when auth0 is the database's last overlay, else
+    "cn=Auth0" below the database's entry (slapd 2.5 links only the last
+    overlay's entry below the database)."""
     c = s.conn()
     try:
-        db = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_ONELEVEL,
-                        "(namingContexts=%s)" % SUFFIX, ["monitorOverlay"])
-        out = []
-        for dn, a in db:
-            for n in range(len(a.get("monitorOverlay", []))):
-                res = c.search_s("cn=Overlay %d,%s" % (n, dn), ldap.SCOPE_BASE,
-                                 "(objectClass=auth0MonitorInfo)", ["auth0MonRefreshes"])
-                out += [int(x["auth0MonRefreshes"][0]) for _, x in res]
+        res = c.search_s("cn=Databases,cn=Monitor", ldap.SCOPE_SUBTREE,
+                         "(objectClass=auth0MonitorInfo)", ["auth0MonRefreshes"])
     finally:
         c.unbind_s()
-    return out
+    return [int(x["auth0MonRefreshes"][0]) for _, x in res]
 
 
 class StartupMatrix(unittest.TestCase):

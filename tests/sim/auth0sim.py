@@ -59,7 +59,9 @@ RATE_LIMITED_PREFIXES = ("/api/v2/", AUTHZ_PREFIX + "/")
 GRANT_CC = "client_credentials"
 GRANT_REALM = "http://auth0.com/oauth/grant-type/password-realm"
 GRANT_MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
-ALL_GRANTS = (GRANT_CC, GRANT_REALM, GRANT_MFA_OTP)
+GRANT_MFA_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+ALL_GRANTS = (GRANT_CC, GRANT_REALM, GRANT_MFA_OTP, GRANT_MFA_OOB)
+PUSH_AUTHENTICATOR = "push|dev_sim"
 MGMT_READ_SCOPES = ("read:users", "read:roles", "read:clients", "read:connections",
                     "read:logs", "read:organizations", "read:organization_members",
                     "read:organization_member_roles", "read:groups", "read:group_members")
@@ -542,6 +544,10 @@ class Tenant:
         self.sim_client_by_id = {c.get("client_id"): c for c in self.sim_clients}
         self.group_by_id = {g.get("id"): g for g in self.groups}
         self.organization_by_id = {o.get("id"): o for o in self.organizations}
+        self.by_login = {}          # lower-case e-mail or username -> users, in file order
+        for u in self.users:
+            for key in {(u.get("email") or "").lower(), (u.get("username") or "").lower()} - {""}:
+                self.by_login.setdefault(key, []).append(u)
 
     def counts(self):
         return {"users": len(self.users), "roles": len(self.roles),
@@ -558,9 +564,7 @@ class Tenant:
 
         Should several match (one's username is another's e-mail), the one
         whose password matches wins, else the first."""
-        wanted = username.lower()
-        matches = [u for u in self.users if realm in connections_of(u) and wanted in (
-            (u.get("email") or "").lower(), (u.get("username") or "").lower())]
+        matches = [u for u in self.by_login.get(username.lower(), []) if realm in connections_of(u)]
         for user in matches:
             if same_secret(password, self.login_profile(user).get("password")):
                 return user
@@ -863,6 +867,75 @@ class TokenStore:
         with self.lock:
             self.mfa.pop(token, None)
 
+    def otp_reused(self, user_id, otp, window):
+        """True when this code was accepted for this user less than window s ago;
+        else remembers it (a TOTP code is good once, as at Auth0)."""
+        now = time.time()
+        with self.lock:
+            used = getattr(self, "used_otps", None)
+            if used is None:
+                used = self.used_otps = {}
+            for key in [k for k, t in used.items() if now - t >= window]:
+                del used[key]
+            if (user_id, otp) in used:
+                return True
+            if window > 0:
+                used[(user_id, otp)] = now
+            return False
+
+
+class PushStore:
+    """Guardian push challenges (mfa-oob): pending until approved or denied,
+    by a test (approve/deny, /__sim/push) or by push_answer after push_after polls."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.challenges = {}
+        self.slow_downs = self.polls = 0
+
+    def create(self, user_id, mfa_token, answer, after):
+        code = "oob_" + secrets.token_hex(16)
+        with self.lock:
+            self.challenges[code] = {"user_id": user_id, "mfa_token": mfa_token,
+                                     "state": "pending", "polls": 0, "last_poll": time.monotonic(),
+                                     "answer": answer, "after": after}
+        return code
+
+    def decide(self, action, user_id=None):
+        """approve / deny every pending challenge (of user_id); how many."""
+        state = {"approve": "approved", "deny": "denied"}[action]
+        n = 0
+        with self.lock:
+            for c in self.challenges.values():
+                if c["state"] == "pending" and user_id in (None, c["user_id"]):
+                    c["state"] = state
+                    n += 1
+        return n
+
+    def pending(self):
+        with self.lock:
+            return sum(c["state"] == "pending" for c in self.challenges.values())
+
+    def poll(self, code, min_interval):
+        """The challenge's state after one poll: pending, slow_down, approved, denied, None."""
+        with self.lock:
+            c = self.challenges.get(code)
+            if c is None:
+                return None, None
+            now = time.monotonic()
+            too_soon = now - c["last_poll"] < min_interval
+            c["last_poll"] = now
+            c["polls"] += 1
+            self.polls += 1
+            if c["state"] == "pending" and c["answer"] and c["polls"] >= c["after"]:
+                c["state"] = {"approve": "approved", "deny": "denied"}[c["answer"]]
+            if too_soon and c["state"] == "pending":
+                self.slow_downs += 1
+                return "slow_down", c
+            if c["state"] != "pending":
+                self.challenges.pop(code, None)
+            return c["state"], c
+
 
 class TokenBucket:
     """Request-rate limiter: `rate` tokens a second, at most `burst` saved up."""
@@ -913,7 +986,8 @@ class TokenBucket:
                 "x-ratelimit-reset": str(reset)}
 
 
-FAULT_ACTIONS = ("status", "delay", "truncate", "malformed", "reset", "rate_limit", "fail_job")
+FAULT_ACTIONS = ("status", "delay", "truncate", "malformed", "reset", "rate_limit", "fail_job",
+                 "trickle", "stall")
 FAULT_KEYS = set(FAULT_ACTIONS) | {"path_prefix", "method", "query", "body", "headers",
                                    "count", "skip", "reset_after"}
 
@@ -929,7 +1003,7 @@ class Fault:
             raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
         if not any(spec.get(k) for k in FAULT_ACTIONS):
             raise ValueError(f"a fault rule needs one of: {', '.join(FAULT_ACTIONS)}")
-        for key in ("count", "skip", "status", "delay", "reset_after"):
+        for key in ("count", "skip", "status", "delay", "reset_after", "trickle", "stall"):
             if spec.get(key) is not None and not isinstance(spec[key], (int, float)):
                 raise ValueError(f"fault key {key} must be a number")
         self.spec = dict(spec)
@@ -1199,13 +1273,15 @@ class OAuthApi:
         self.sim = sim
 
     def routes(self):
-        return [Route("POST", "/oauth/token", self.token)]
+        return [Route("POST", "/oauth/token", self.token),
+                Route("GET", "/mfa/authenticators", self.authenticators),
+                Route("POST", "/mfa/challenge", self.challenge)]
 
     def token(self, req):
         params = req.form()
         grant = require(params, "grant_type")
         handler = {GRANT_CC: self.client_credentials, GRANT_REALM: self.check_password,
-                   GRANT_MFA_OTP: self.check_otp}.get(grant)
+                   GRANT_MFA_OTP: self.check_otp, GRANT_MFA_OOB: self.check_oob}.get(grant)
         if handler is None:
             raise oauth_error(403, "unsupported_grant_type", f"Unsupported grant type: {grant}")
         if grant == GRANT_CC:
@@ -1331,7 +1407,75 @@ class OAuthApi:
         user = self.sim.tenant.user_by_id.get(entry["user_id"])
         if user is None or not same_secret(otp, self.sim.tenant.login_profile(user).get("otp")):
             raise oauth_error(403, "invalid_grant", "Invalid otp_code.")
+        if self.sim.tokens.otp_reused(user["user_id"], otp, self.sim.config["otp_reuse_window"]):
+            raise oauth_error(403, "invalid_grant", "Invalid otp_code.")
         self.sim.tokens.mfa_consume(mfa_token)
+        return self.user_token(req, params, user, client)
+
+    # -- Guardian push (mfa-oob)
+
+    def mfa_entry(self, token):
+        entry = self.sim.tokens.mfa_lookup(token or "")
+        if entry is None:
+            raise oauth_error(401, "invalid_grant", "Malformed mfa_token")
+        if entry["expires"] <= time.time():
+            raise oauth_error(401, "expired_token", "mfa_token is expired")
+        return entry
+
+    def push_enrolled(self, user_id):
+        user = self.sim.tenant.user_by_id.get(user_id)
+        profile = self.sim.tenant.login_profile(user) if user else {}
+        return bool(profile.get("mfa")) and profile.get("push", True)
+
+    def authenticators(self, req):
+        scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+        entry = self.mfa_entry(token.strip() if scheme.lower() == "bearer" else None)
+        user = self.sim.tenant.user_by_id.get(entry["user_id"])
+        profile = self.sim.tenant.login_profile(user) if user else {}
+        found = []
+        if profile.get("otp"):
+            found.append({"id": "totp|dev_sim", "authenticator_type": "otp", "active": True})
+        if self.push_enrolled(entry["user_id"]):
+            found.append({"id": PUSH_AUTHENTICATOR, "authenticator_type": "oob",
+                          "oob_channel": "auth0", "name": "Sim phone", "active": True})
+        return Response.json(200, found)
+
+    def challenge(self, req):
+        params = req.form()
+        client = self.client(params)
+        entry = self.mfa_entry(params.get("mfa_token"))
+        if entry["client_id"] != client["client_id"]:
+            raise oauth_error(403, "invalid_grant", "Malformed mfa_token")
+        kind = require(params, "challenge_type")
+        if kind != "oob" or params.get("authenticator_id") not in (None, PUSH_AUTHENTICATOR) \
+                or not self.push_enrolled(entry["user_id"]):
+            raise oauth_error(400, "unsupported_challenge_type",
+                              "User is not enrolled with this challenge type.")
+        cfg = self.sim.config
+        code = self.sim.push.create(entry["user_id"], params["mfa_token"], cfg["push_answer"],
+                                    cfg["push_after"])
+        return {"challenge_type": "oob", "oob_code": code}
+
+    def check_oob(self, req, params, client):
+        mfa_token, code = require(params, "mfa_token"), require(params, "oob_code")
+        entry = self.sim.tokens.mfa_lookup(mfa_token)
+        if entry is None or entry["client_id"] != client["client_id"]:
+            raise oauth_error(403, "invalid_grant", "Malformed mfa_token")
+        if entry["expires"] <= time.time():
+            raise oauth_error(403, "expired_token", "mfa_token is expired")
+        state, challenge = self.sim.push.poll(code, self.sim.config["push_interval"])
+        if state is None or challenge["mfa_token"] != mfa_token:
+            raise oauth_error(403, "invalid_grant", "Invalid oob_code.")
+        if state == "slow_down":
+            raise oauth_error(400, "slow_down",
+                              "You are polling faster than allowed. Try again in 10 seconds.")
+        if state == "pending":
+            raise oauth_error(400, "authorization_pending",
+                              "Authorization pending: please repeat the request in a few seconds.")
+        if state == "denied":
+            raise oauth_error(403, "invalid_grant", "MFA Authorization rejected.")
+        self.sim.tokens.mfa_consume(mfa_token)
+        user = self.sim.tenant.user_by_id.get(entry["user_id"])
         return self.user_token(req, params, user, client)
 
     def user_token(self, req, params, user, client):
@@ -1913,7 +2057,9 @@ class ExportFiles:
 
 CONFIG_TYPES = {"rate": (int, float), "burst": (int, type(None)), "token_ttl": int,
                 "export_polls": int, "export_url_ttl": int, "hide_enabled_clients": bool,
-                "log_retention": (int, float)}
+                "log_retention": (int, float),
+                "otp_reuse_window": (int, float), "push_interval": (int, float),
+                "push_answer": str, "push_after": int}
 
 
 class ControlApi:
@@ -1940,7 +2086,17 @@ class ControlApi:
                                                "pruned": self.sim.events.pruned}),
             route("POST", "/logs", self.add_logs),
             route("POST", "/logs/expire", self.expire_logs),
+            route("GET", "/push", lambda req: {"pending": self.sim.push.pending(),
+                                               "polls": self.sim.push.polls,
+                                               "slow_downs": self.sim.push.slow_downs}),
+            route("POST", "/push", self.decide_push),
         ]
+
+    def decide_push(self, req):
+        body = req.json_body()
+        if not isinstance(body, dict) or body.get("action") not in ("approve", "deny"):
+            raise api_error(400, "push takes {\"action\": \"approve\"|\"deny\", \"user_id\": ...}")
+        return {"decided": self.sim.push.decide(body["action"], body.get("user_id"))}
 
     def add_faults(self, req):
         try:
@@ -1995,7 +2151,11 @@ class ControlApi:
             if not isinstance(value, CONFIG_TYPES[key]) or (
                     isinstance(value, bool) and key != "hide_enabled_clients"):
                 raise api_error(400, f"bad value for {key}: {value!r}")
+        if body.get("push_answer", "") not in ("", "approve", "deny"):
+            raise api_error(400, "push_answer is \"\", \"approve\" or \"deny\"")
         self.sim.config.update(body)
+        if "otp_reuse_window" in body:        # a new window starts afresh
+            self.sim.tokens.used_otps = {}
         if "rate" in body or "burst" in body:
             self.sim.bucket.configure(self.sim.config["rate"], self.sim.config["burst"])
         self.sim.events.retention = self.sim.config["log_retention"]
@@ -2014,10 +2174,13 @@ class Simulator:
         self.tenant = Tenant(tenant_dir)
         self.config = {"rate": rate, "burst": burst, "token_ttl": token_ttl,
                        "export_polls": export_polls, "export_url_ttl": 60,
-                       "hide_enabled_clients": False, "log_retention": log_retention}
+                       "hide_enabled_clients": False, "otp_reuse_window": 30,
+                       "push_interval": 1, "push_answer": "", "push_after": 1,
+                       "log_retention": log_retention}
         self.events = EventLog(log_retention)
         self.audience, self.authz_audience = audience, authz_audience
         self.tokens, self.stats, self.faults = TokenStore(), Stats(), FaultBook()
+        self.push = PushStore()
         self.bucket = TokenBucket(rate, burst)
         self.jobs, self.lock, self.log_file = {}, threading.Lock(), log
         self.log_lock = threading.Lock()
@@ -2179,8 +2342,30 @@ class Simulator:
         if resp.action == "truncate":
             body = body[:len(body) // 2]
             handler.close_connection = True
+        spec = req.fault.spec if getattr(req, "fault", None) else {}
+        if spec.get("trickle") or spec.get("stall"):
+            self.write_slowly(handler, body, spec)
+            return
         handler.wfile.write(body)
         handler.wfile.flush()
+
+    @staticmethod
+    def write_slowly(handler, body, spec):
+        """trickle: at most that many bytes a second; stall: that many
+        seconds of silence after the first half of the body."""
+        rate = float(spec.get("trickle") or 0)
+        chunk = max(1, int(rate / 10)) if rate else len(body) // 2 or 1
+        sent, stalled = 0, False
+        while sent < len(body):
+            if spec.get("stall") and not stalled and sent >= len(body) // 2:
+                time.sleep(float(spec["stall"]))
+                stalled = True
+            piece = body[sent:sent + chunk]
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            sent += len(piece)
+            if rate:
+                time.sleep(len(piece) / rate)
 
     def access_log(self, req, status, started):
         if not self.log_file:
@@ -2244,6 +2429,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "auth0sim/1.0"
     timeout = KEEP_ALIVE_TIMEOUT
+    # headers and body are separate writes: with Nagle, a keep-alive client's
+    # delayed ACK would hold every answer back 40 ms
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self.server.sim.serve(self)

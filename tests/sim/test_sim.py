@@ -880,6 +880,57 @@ class PasswordRealm(SimCase):
         self.assertError(self.c.oauth(dict(params, otp="123456")), 403,
                          error_description="Malformed mfa_token")
 
+    def test_otp_used_once(self):
+        self.c.control("POST", "config", {"otp_reuse_window": 30})
+        params = {"grant_type": auth0sim.GRANT_MFA_OTP, "client_id": BIND[0],
+                  "client_secret": BIND[1], "otp": "123456"}
+        first = self.c.login("bob", "bob-Secret-2").json["mfa_token"]
+        second = self.c.login("bob", "bob-Secret-2").json["mfa_token"]
+        try:
+            self.assertEqual(self.c.oauth(dict(params, mfa_token=first)).status, 200)
+            self.assertError(self.c.oauth(dict(params, mfa_token=second)), 403,
+                             error="invalid_grant", error_description="Invalid otp_code.")
+        finally:
+            self.c.control("POST", "config", {"otp_reuse_window": 0})
+
+    def push_challenge(self):
+        mfa_token = self.c.login("bob", "bob-Secret-2").json["mfa_token"]
+        auths = self.c.get("/mfa/authenticators", token=mfa_token)
+        self.assertEqual(auths.status, 200)
+        push = [a for a in auths.json if a["authenticator_type"] == "oob"]
+        self.assertEqual(push[0]["oob_channel"], "auth0")
+        reply = self.c.call("POST", "/mfa/challenge", {
+            "client_id": BIND[0], "client_secret": BIND[1], "mfa_token": mfa_token,
+            "challenge_type": "oob", "authenticator_id": push[0]["id"]})
+        self.assertEqual(reply.status, 200, reply.raw)
+        self.assertEqual(reply.json["challenge_type"], "oob")
+        return {"grant_type": auth0sim.GRANT_MFA_OOB, "client_id": BIND[0],
+                "client_secret": BIND[1], "mfa_token": mfa_token,
+                "oob_code": reply.json["oob_code"]}
+
+    def test_push_pending_slow_down_approved_denied(self):
+        self.c.control("POST", "config", {"push_interval": 0.3, "push_answer": ""})
+        params = self.push_challenge()
+        time.sleep(0.35)
+        self.assertError(self.c.oauth(params), 400, error="authorization_pending")
+        self.assertError(self.c.oauth(params), 400, error="slow_down")
+        self.assertEqual(self.c.control("POST", "push", {"action": "approve"}).json["decided"], 1)
+        time.sleep(0.35)
+        self.assertEqual(self.c.oauth(params).status, 200)
+        params = self.push_challenge()
+        self.c.control("POST", "push", {"action": "deny"})
+        time.sleep(0.35)
+        self.assertError(self.c.oauth(params), 403, error="invalid_grant",
+                         error_description="MFA Authorization rejected.")
+        self.c.control("POST", "config", {"push_answer": "approve", "push_after": 2})
+        params = self.push_challenge()
+        time.sleep(0.35)
+        self.assertError(self.c.oauth(params), 400, error="authorization_pending")
+        time.sleep(0.35)
+        self.assertEqual(self.c.oauth(params).status, 200)
+        self.assertEqual(self.c.control("POST", "config", {"push_answer": "maybe"}).status, 400)
+        self.c.control("POST", "config", {"push_answer": "", "push_after": 1, "push_interval": 1})
+
     def test_mfa_token_expiry(self):
         mfa_token = self.c.login("bob", "bob-Secret-2").json["mfa_token"]
         self.c.control("POST", "expire-tokens")

@@ -216,6 +216,25 @@ urls( void **state )
 }
 
 static void
+proxy_urls( void **state )
+{
+	static const char *const good[] = { "http://127.0.0.1:3128",
+		"https://proxy.example.com:8443/", "HTTP://[::1]:8080", "http://p",
+		NULL };
+	static const char *const bad[] = { "", "127.0.0.1:3128",
+		"socks5://127.0.0.1:1080", "http://user:pw@p:3128", "http://",
+		"http://p:3128/path", "http://p:3128?x", "http://p:0",
+		"http://p q:1", NULL };
+	int i;
+
+	for ( i = 0; good[i]; i++ )
+		assert_int_equal( auth0_cfg_proxy_url( good[i] ), 0 );
+	for ( i = 0; bad[i]; i++ )
+		if ( auth0_cfg_proxy_url( bad[i] ) != -1 )
+			fail_msg( "proxy \"%s\" accepted", bad[i] );
+}
+
+static void
 strings_paths_connections( void **state )
 {
 	char big[200];
@@ -288,6 +307,47 @@ map_rules( void **state )
 	assert_int_equal( auth0_cfg_map_rule( "employeeNumber", path ), 0 );
 }
 
+/* auth0-bind-trusted-ip: IPv4 and IPv6 networks, and matching. */
+static void
+trusted_networks( void **state )
+{
+	struct auth0_cidr c;
+
+	assert_int_equal( auth0_cfg_cidr( "10.0.0.0/8", &c ), 0 );
+	assert_int_equal( c.ci_family, 4 );
+	assert_int_equal( c.ci_bits, 8 );
+	assert_true( auth0_cidr_match( &c, "10.200.3.4" ) );
+	assert_false( auth0_cidr_match( &c, "11.0.0.1" ) );
+	assert_true( auth0_cidr_match( &c, "::ffff:10.1.2.3" ) );	/* mapped */
+	assert_false( auth0_cidr_match( &c, "::1" ) );
+	assert_false( auth0_cidr_match( &c, "not an address" ) );
+	assert_false( auth0_cidr_match( &c, NULL ) );
+	assert_int_equal( auth0_cfg_cidr( "192.0.2.7", &c ), 0 );	/* a host */
+	assert_int_equal( c.ci_bits, 32 );
+	assert_true( auth0_cidr_match( &c, "192.0.2.7" ) );
+	assert_false( auth0_cidr_match( &c, "192.0.2.8" ) );
+	assert_int_equal( auth0_cfg_cidr( "2001:db8::/32", &c ), 0 );
+	assert_int_equal( c.ci_family, 6 );
+	assert_true( auth0_cidr_match( &c, "2001:db8:ffff::1" ) );
+	assert_false( auth0_cidr_match( &c, "2001:db9::1" ) );
+	assert_false( auth0_cidr_match( &c, "10.0.0.1" ) );
+	assert_int_equal( auth0_cfg_cidr( "::1", &c ), 0 );
+	assert_int_equal( c.ci_bits, 128 );
+	assert_true( auth0_cidr_match( &c, "::1" ) );
+	assert_int_equal( auth0_cfg_cidr( "0.0.0.0/0", &c ), 0 );
+	assert_true( auth0_cidr_match( &c, "203.0.113.9" ) );
+	assert_int_equal( auth0_cfg_cidr( "2001:db8::1/127", &c ), -1 ); /* host bits */
+	assert_int_equal( auth0_cfg_cidr( "10.1.2.3/8", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "10.0.0.0/33", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "10.0.0.0/", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "10.0.0.0/8/8", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "/8", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "example.com", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( "fe80::1%eth0", &c ), -1 );
+	assert_int_equal( auth0_cfg_cidr( NULL, &c ), -1 );
+}
+
 int
 main( void )
 {
@@ -299,8 +359,10 @@ main( void )
 		cmocka_unit_test( throttle_separator_bind ),
 		cmocka_unit_test( domains ),
 		cmocka_unit_test( urls ),
+		cmocka_unit_test( proxy_urls ),
 		cmocka_unit_test( strings_paths_connections ),
 		cmocka_unit_test( map_rules ),
+		cmocka_unit_test( trusted_networks ),
 	};
 
 	return cmocka_run_group_tests( tests, NULL, NULL );
