@@ -986,8 +986,8 @@ class TokenBucket:
                 "x-ratelimit-reset": str(reset)}
 
 
-FAULT_ACTIONS = ("status", "delay", "truncate", "malformed", "reset", "rate_limit", "fail_job",
-                 "trickle", "stall")
+FAULT_ACTIONS = ("status", "delay", "latency", "truncate", "malformed", "reset", "rate_limit",
+                 "fail_job", "trickle", "stall")
 FAULT_KEYS = set(FAULT_ACTIONS) | {"path_prefix", "method", "query", "body", "headers",
                                    "count", "skip", "reset_after"}
 
@@ -1003,7 +1003,8 @@ class Fault:
             raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
         if not any(spec.get(k) for k in FAULT_ACTIONS):
             raise ValueError(f"a fault rule needs one of: {', '.join(FAULT_ACTIONS)}")
-        for key in ("count", "skip", "status", "delay", "reset_after", "trickle", "stall"):
+        for key in ("count", "skip", "status", "delay", "latency", "reset_after", "trickle",
+                    "stall"):
             if spec.get(key) is not None and not isinstance(spec[key], (int, float)):
                 raise ValueError(f"fault key {key} must be a number")
         self.spec = dict(spec)
@@ -2276,6 +2277,7 @@ class Simulator:
 
     def answer(self, req):
         """Faults first, then the rate limit, then the real handler."""
+        arrived = time.monotonic()
         rule = req.fault = self.faults.take(req)
         if rule:
             self.stats.bump("faults_applied")
@@ -2285,6 +2287,10 @@ class Simulator:
             if fixed:
                 return fixed
         resp = self.rate_limit(req) or self.run(req)
+        if rule and rule.spec.get("latency"):
+            # an upstream S seconds away: the answer leaves S seconds after
+            # the request came, however long the simulator itself took
+            time.sleep(max(0.0, arrived + float(rule.spec["latency"]) - time.monotonic()))
         return rule.mangle(resp) if rule else resp
 
     def rate_limit(self, req):

@@ -794,6 +794,16 @@ class Faults(SimCase):
         self.assertEqual(self.c.get("/api/v2/roles", self.token).status, 200)
         self.assertGreaterEqual(time.monotonic() - started, 0.3)
 
+    def test_latency_counts_from_the_request(self):
+        # the simulator's own time (here a 0.3 s delay) is part of the
+        # latency, not added to it
+        self.add({"path_prefix": "/api/v2/roles", "latency": 0.4, "delay": 0.3})
+        started = time.monotonic()
+        self.assertEqual(self.c.get("/api/v2/roles", self.token).status, 200)
+        took = time.monotonic() - started
+        self.assertGreaterEqual(took, 0.4)
+        self.assertLess(took, 0.65)
+
     def test_truncate(self):
         self.add({"path_prefix": "/api/v2/users", "truncate": True})
         response, conn = self.raw("/api/v2/users")
