@@ -102,13 +102,13 @@ auth0_snapdir_read_users( const char *dir, const struct auth0_select *sel,
 	}
 	fp = fopen( path, "r" );
 	if ( fp == NULL ) {
-		snprintf( errbuf, AUTH0_ERRLEN, "cannot open %s: %s", path,
+		snprintf( errbuf, AUTH0_ERRLEN, "cannot open %.160s: %s", path,
 			strerror( errno ) );
 		return AUTH0_ERR_IO;
 	}
 	rc = auth0_snapdir_read_stream( fp, "users.ndjson", sel, m );
 	if ( rc )
-		snprintf( errbuf, AUTH0_ERRLEN, "error reading %s: %s", path,
+		snprintf( errbuf, AUTH0_ERRLEN, "error reading %.160s: %s", path,
 			strerror( errno ) );
 	fclose( fp );
 	return rc;

@@ -286,6 +286,9 @@ struct auth0_run {
 	unsigned long		rn_next_uid, rn_uid_lo, rn_uid_hi;
 	unsigned long		rn_next_gid, rn_gid_lo, rn_gid_hi;
 	unsigned long		rn_uid_mark, rn_gid_mark;	/* stored */
+	size_t			rn_exhausted[2];	/* objects left out: no
+						 * uid / gid number left */
+	const char		*rn_exhausted_id[2];	/* the first of them */
 	unsigned long		*rn_claimed;	/* uidNumbers given in metadata,
 						 * sorted: not handed out */
 	size_t			rn_nclaimed;

@@ -447,10 +447,11 @@ map_object( struct auth0_run *rn, enum auth0_ou ou, size_t idx,
 	long number = number_for( rn, ou, idx, sd );
 
 	if ( number < 0 ) {
-		auth0_problem( rn->rn_ai, "the %s range is exhausted; "
-			"%s not imported", ou == AUTH0_OU_USERS ?
-			"auth0-uid-range" : "auth0-gid-range",
-			object_id( rn, ou, idx ) );
+		/* one line per refresh for all of them (report_exhausted) */
+		int r = ou != AUTH0_OU_USERS;
+
+		if ( rn->rn_exhausted[r]++ == 0 )
+			rn->rn_exhausted_id[r] = object_id( rn, ou, idx );
 		rn->rn_st[ou].st_errors++;
 		return -1;
 	}
@@ -524,6 +525,31 @@ diff_objects( struct auth0_run *rn, struct auth0_plan *pl,
 				sd->sd_ndn.bv_val );
 		auth0_entry_free( &pe );
 		progress( rn, ou, i, n, "compared" );
+	}
+}
+
+/*
+ * The objects a full number range left out: a problem while it lasts (a
+ * tenant past the default range would otherwise log each of them) and
+ * their count at stats on every refresh.
+ */
+static void
+report_exhausted( struct auth0_run *rn )
+{
+	static const char *const range[2] = {
+		"auth0-uid-range", "auth0-gid-range" };
+	int r;
+
+	for ( r = 0; r < 2; r++ ) {
+		if ( rn->rn_exhausted[r] == 0 )
+			continue;
+		auth0_problem( rn->rn_ai, "%s is exhausted: objects beyond it "
+			"are not imported until it is widened", range[r] );
+		Log( LDAP_DEBUG_STATS, LDAP_LEVEL_INFO, "auth0: %s: %s "
+			"exhausted: %lu objects not imported (the first: %s)\n",
+			rn->rn_mc.mc_suffix, range[r],
+			(unsigned long)rn->rn_exhausted[r],
+			rn->rn_exhausted_id[r] );
 	}
 }
 
@@ -876,6 +902,7 @@ auth0_diff_run( struct auth0_run *rn )
 	/* the renames' results decide which modifies may go ahead */
 	auth0_write_barrier( ap );
 	modify_objects( rn, ap, pl );
+	report_exhausted( rn );
 	/* the counters only grow: a lower range leaves the mark as it is */
 	if ( rn->rn_next_uid != uid0 && rn->rn_next_uid > rn->rn_uid_mark ) {
 		ou_dn( rn, AUTH0_OU_USERS, dn, sizeof( dn ) );

@@ -157,6 +157,40 @@ class MetadataIds(unittest.TestCase):
         self.assertEqual(self.num(self.users[2], "gidNumber"), 100000)
 
 
+class RangeExhausted(unittest.TestCase):
+    """A uid range too small for the tenant: the users that fit are
+    imported, the rest are counted, and the log says so once, not once a
+    user (a tenant past the default range of 100,000)."""
+
+    def test_one_line_for_all_left_out(self):
+        s = Slapd("range")
+        s.directives["auth0-uid-range"] = "100000-100002"
+        s.write_conf()
+        try:
+            s.start()
+            r = s.wait_refresh(1)
+            total = len(read_ndjson(os.path.join(s.snap, "users.ndjson")))
+            people = s.people(["uidNumber"])
+            self.assertGreater(total, 3)
+            self.assertEqual(len(people), 3)
+            self.assertEqual(sorted(int(vals(a, "uidNumber")[0]) for _, a in people.values()),
+                             [100000, 100001, 100002])
+            self.assertEqual(r["errors"], total - 3)
+            s.refresh_now()
+            log = s.log_text()
+            self.assertEqual(log.count("auth0-uid-range is exhausted: objects beyond it are not "
+                                       "imported until it is widened"), 1)
+            self.assertEqual(log.count("auth0-uid-range exhausted: %d objects not imported" % (total - 3)), 2)
+            self.assertNotIn("range is exhausted;", log)
+            # widened: the rest come in, and the problem clears
+            s.config_set("olcAuth0UidRange", "100000-199999")
+            r = s.refresh_now()
+            self.assertEqual(r["errors"], 0)
+            self.assertEqual(len(s.people()), total)
+        finally:
+            s.cleanup()
+
+
 class MapAttributeRefused(unittest.TestCase):
     def test_bad_rules_fail_start(self):
         cases = [("noSuchAttr app_metadata.x", 'attribute "noSuchAttr" is not in the schema'),
