@@ -89,6 +89,9 @@ enum auth0_feed_res {
 	AUTH0_FEED_RES_CLIENTS,
 	AUTH0_FEED_RES_AUTHZ,
 	AUTH0_FEED_RES_LOGS,
+	AUTH0_FEED_RES_GROUPS,		/* native groups and their members */
+	AUTH0_FEED_RES_ORGS,		/* organizations and their members */
+	AUTH0_FEED_RES_CONNS,		/* connections' applications */
 	AUTH0_FEED_RES_N
 };
 

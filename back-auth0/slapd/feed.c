@@ -540,6 +540,12 @@ auth0_feed_finish( struct auth0_run *rn, int clean )
 		if ( ai->ai_authz_url )
 			res_note( ai, AUTH0_FEED_RES_AUTHZ, failed & AUTH0_RES_AUTHZ ?
 				e : NULL );
+		res_note( ai, AUTH0_FEED_RES_GROUPS, failed & ( AUTH0_RES_GROUPS |
+			AUTH0_RES_GROUP_MEMBERS ) ? e : NULL );
+		res_note( ai, AUTH0_FEED_RES_ORGS, failed & ( AUTH0_RES_ORGS |
+			AUTH0_RES_ORG_MEMBERS ) ? e : NULL );
+		res_note( ai, AUTH0_FEED_RES_CONNS, failed & AUTH0_RES_CONNS ?
+			e : NULL );
 	}
 	ai->ai_mon_model_bytes = bytes;
 	if ( ai->ai_feed_checkpoint )

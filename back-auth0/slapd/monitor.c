@@ -191,6 +191,9 @@ MON_RES( v_roles_ok, v_roles_err, AUTH0_FEED_RES_ROLES )
 MON_RES( v_clients_ok, v_clients_err, AUTH0_FEED_RES_CLIENTS )
 MON_RES( v_authz_ok, v_authz_err, AUTH0_FEED_RES_AUTHZ )
 MON_RES( v_logs_ok, v_logs_err, AUTH0_FEED_RES_LOGS )
+MON_RES( v_groups_ok, v_groups_err, AUTH0_FEED_RES_GROUPS )
+MON_RES( v_orgs_ok, v_orgs_err, AUTH0_FEED_RES_ORGS )
+MON_RES( v_conns_ok, v_conns_err, AUTH0_FEED_RES_CONNS )
 
 #define INT_AT( n, name, desc ) "( " AUTH0_MON n " NAME '" name "' DESC '" \
 	desc "' EQUALITY integerMatch ORDERING integerOrderingMatch " \
@@ -268,6 +271,19 @@ static struct monattr {
 	/* 40 on: clear of what other work adds after 26 */
 	{ INT_AT( "30", "auth0MonOrganizations", "Organizations in the last "
 		"refresh" ), v_orgs },
+	/* the API's native resources, as 44-53 for the others */
+	{ TIME_AT( "31", "auth0MonGroupsLastSuccess", "Native groups and their "
+		"members last read" ), v_groups_ok },
+	{ STR_AT( "32", "auth0MonGroupsLastError", "Last error reading native "
+		"groups or their members" ), v_groups_err },
+	{ TIME_AT( "33", "auth0MonOrganizationsLastSuccess", "Organizations "
+		"and their members last read" ), v_orgs_ok },
+	{ STR_AT( "34", "auth0MonOrganizationsLastError", "Last error reading "
+		"organizations or their members" ), v_orgs_err },
+	{ TIME_AT( "35", "auth0MonConnectionsLastSuccess", "Applications of "
+		"each connection last read" ), v_conns_ok },
+	{ STR_AT( "36", "auth0MonConnectionsLastError", "Last error reading "
+		"the applications of connections" ), v_conns_err },
 	/* the change feed (#15) */
 	{ TIME_AT( "40", "auth0MonLastFullRefresh", "End of the last clean "
 		"full refresh" ), v_last_full },

@@ -18,6 +18,13 @@ def vals(a, name):
     return [v.decode() for v in a.get(name, [])]
 
 
+# auth0MonFailedResources' names -> the resource of auth0Mon<R>LastSuccess
+MONITOR_RESOURCE = {"users": "Users", "roles": "Roles", "clients": "Clients", "authz": "Authz",
+                    "groups": "Groups", "group_members": "Groups", "organizations": "Organizations",
+                    "organization_members": "Organizations", "connections": "Connections"}
+NEVER = "19700101000000Z"
+
+
 class FaultBase(ApiBase):
     """Imports the tenant, then changes it and refreshes under a fault."""
 
@@ -165,6 +172,9 @@ class Faults(FaultBase):
         the rest is applied, the scope is in the log and a refresh without
         the fault converges."""
         kept = {dn: a for dn, a in self.before.items() if ou and ",ou=%s," % ou in dn}
+        per = "auth0Mon%sLast" % MONITOR_RESOURCE[resource]
+        read = monitor(self.s)[per + "Success"]
+        self.assertNotEqual(read, NEVER)
         r, m = self.refresh_under([{"path_prefix": path, "status": 403,
                                     "body": {"statusCode": 403, "error": "Forbidden",
                                              "message": "Insufficient scope, expected any of: " + scope,
@@ -173,6 +183,12 @@ class Faults(FaultBase):
         self.assertIn("403", m["auth0MonLastError"])
         self.assertIn(scope, m["auth0MonLastError"])
         self.assertIn(scope, self.s.log_text())
+        # per resource: its error, and the time it was last read whole kept
+        self.assertIn(scope, m[per + "Error"])
+        self.assertEqual(m[per + "Success"], read)
+        for other in set(MONITOR_RESOURCE.values()) - {MONITOR_RESOURCE[resource]}:
+            if resource != "users":     # a refresh without users stops early
+                self.assertEqual(m["auth0Mon%sLastError" % other], "none", other)
         after = entries(self.s)
         self.assertEqual(set(self.before) - set(after), set(), "entries deleted")
         if ou:
@@ -181,7 +197,11 @@ class Faults(FaultBase):
             self.assertEqual(self.user_cn(), self.changed_user["name"])
         else:
             self.assertNothingWritten(m)
+        time.sleep(1.1)         # cn=Monitor's times are in seconds
         self.converges()
+        m = monitor(self.s)
+        self.assertGreater(m[per + "Success"], read)
+        self.assertIn(scope, m[per + "Error"])     # the last error stays
 
     def test_users_403_nothing_written(self):
         self.forbidden("/api/v2/users", "read:users", "users", users_applied=False)
