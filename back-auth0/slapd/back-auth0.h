@@ -307,6 +307,8 @@ struct auth0_run {
 	struct timeval		rn_phase_t0;
 	struct timeval		rn_yield_t0;	/* auth0_pace_yield */
 	unsigned long		rn_yield_n;
+	int			rn_yield_busy;	/* a client seen since the
+						 * last 20 ms mark */
 	long			rn_yield_ms;	/* slept for clients */
 	struct auth0_api_stats	rn_api;
 	char			rn_err[AUTH0_ERRLEN];
